@@ -1,0 +1,3 @@
+from apyche.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Config errors worded as Apache words them.
+
+Apache reports a config problem in one of three shapes, depending on the
+phase that found it (server/config.c, server/main.c); scripts grep these,
+so ``ConfigError.apache_text`` reproduces them byte for byte:
+
+* reading (``ap_build_config``: structure, Include, <IfModule>...)::
+
+      apache2: Syntax error on line 3 of /etc/apache2/apache2.conf: Expected </Directory> but saw </Files>
+
+  An error inside an included file is wrapped once per Include level.
+* applying (``ap_walk_config``: every other directive)::
+
+      AH00526: Syntax error on line 12 of /etc/apache2/apache2.conf:
+      Invalid command 'Foo', perhaps misspelled or defined by a module not included in the server configuration
+
+* checking the whole (``ap_check_mpm`` ...)::
+
+      AH00534: apache2: Configuration error: No MPM loaded.
+"""
+
+from __future__ import annotations
+
+
+class DirectiveError(Exception):
+    """A directive handler rejected its arguments: just Apache's message.
+
+    The caller knows the node and turns this into a ``ConfigError`` with
+    file and line.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+READ = "read"
+WALK = "walk"
+CHECK = "check"
+
+
+class ConfigError(Exception):
+    """A configuration error with the file and line Apache would name.
+
+    ``phase`` picks the output shape (see the module docstring).  ``file``
+    and ``line`` are where the problem is (None where Apache names none).
+    ``message`` is Apache's text: for the read phase already carrying its
+    "Syntax error on line N of F: " prefixes (one per Include level), for
+    the walk phase without the location, which ``apache_text`` adds.
+    """
+
+    def __init__(self, message: str, file: str | None = None,
+                 line: int | None = None, phase: str = WALK, code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.phase = phase
+        self.code = code
+
+    def apache_text(self, argv0: str = "apyche") -> str:
+        if self.phase == READ:
+            # Apache's logger escapes control characters, so the newlines of
+            # a multi-line message ("was not closed" chains) print as \n.
+            return f"{argv0}: {self.message}".replace("\n", "\\n")
+        if self.phase == CHECK:
+            return f"{self.code or 'AH00534'}: {argv0}: Configuration error: {self.message}"
+        if self.file is None:
+            return self.message
+        return (f"AH00526: Syntax error on line {self.line} of {self.file}:\n"
+                f"{self.message}")
+
+    def __str__(self) -> str:
+        return self.apache_text()
+
+
+class ConfigWarning:
+    """A warning Apache prints while reading (``AH00111`` undefined ${VAR}...)."""
+
+    __slots__ = ("message", "file", "line", "code", "module", "level")
+
+    def __init__(self, message: str, file: str | None = None,
+                 line: int | None = None, code: str = "",
+                 module: str = "core", level: str = "warn"):
+        self.message = message
+        self.file = file
+        self.line = line
+        self.code = code
+        self.module = module
+        self.level = level
+
+    def text(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else self.message
+
+    def __repr__(self) -> str:
+        return f"ConfigWarning({self.text()!r}, {self.file!r}, {self.line!r})"
