@@ -35,13 +35,12 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Callable
 
 from lark import Token, Tree
 
 from . import modules as modcat
 from .directives import REGISTRY
-from .errors import READ, ConfigError, ConfigWarning, DirectiveError
+from .errors import CHECK, READ, ConfigError, ConfigWarning, DirectiveError
 from .grammar import parse_lines
 from .nodes import Node
 from .paths import fnmatch, has_wildcard, server_relative
@@ -70,7 +69,7 @@ class _ReadError(Exception):
         self.origin = origin
 
 
-class _RestartExplicit(Exception):
+class RestartExplicit(Exception):
     """Raised at the first LoadModule while in self-contained mode."""
 
 
@@ -111,8 +110,7 @@ class Builder:
     """
 
     def __init__(self, server_root: str, *, defines: list[str] | None = None,
-                 env: dict[str, str] | None = None, self_contained: bool = True,
-                 dump_includes: Callable[[str], None] | None = None) -> None:
+                 env: dict[str, str] | None = None, self_contained: bool = True) -> None:
         self.server_root = server_root.rstrip("/") or "/"
         self.initial_defines = list(defines or [])
         self.defines: list[str] = list(self.initial_defines)
@@ -125,7 +123,6 @@ class Builder:
         self.globals: dict = {}
         self.server: dict = {}
         self.include_depth = 0
-        self.dump_includes = dump_includes
         self._current_include_line = 0
         if self_contained:
             self.modules = [m for m in modcat.MODULES if not m.mpm] + [modcat.DEFAULT_MPM]
@@ -138,8 +135,8 @@ class Builder:
         return server_relative(self.server_root, path)
 
     def warn(self, message: str, code: str = "", file: str | None = None,
-             line: int | None = None) -> None:
-        self.warnings.append(ConfigWarning(message, file, line, code))
+             line: int | None = None, module: str = "core") -> None:
+        self.warnings.append(ConfigWarning(message, file, line, code, module))
 
     # -- modules ------------------------------------------------------------
     def module_loaded(self, name: str) -> bool:
@@ -173,11 +170,17 @@ class Builder:
             if pre:
                 nodes += self._build_text("\n".join(pre) + "\n", _Source("-C"))
             nodes += self._build_file(config_file)
+            check_mpm(self.modules)
             if post:
                 nodes += self._build_text("\n".join(post) + "\n", _Source("-c"))
         except _ReadError as exc:
             file, line = exc.origin if exc.origin else (None, None)
-            raise ConfigError(exc.message, file, line, READ) from None
+            err = ConfigError(exc.message, file, line, READ)
+            err.warnings = list(self.warnings)
+            raise err from None
+        except ConfigError as err:
+            err.warnings = list(self.warnings)
+            raise
         finally:
             sys.setrecursionlimit(limit)
         return BuildResult(nodes, self.server_root, list(self.modules),
@@ -203,12 +206,6 @@ class Builder:
                              f"{_strerror(exc)}") from None
         self.files.append(IncludedFile(path, self.include_depth,
                                        self._current_include_line))
-        if self.dump_includes is not None:
-            if self._current_include_line:
-                self.dump_includes(f"{'  ' * (self.include_depth + 1)}"
-                                   f"({self._current_include_line}) {path}")
-            else:
-                self.dump_includes(f"{'  ' * (self.include_depth + 1)}(*) {path}")
         return self._build_text(decode(data), _Source(path))
 
     def _build_text(self, text: str, src: _Source) -> list[Node]:
@@ -504,17 +501,18 @@ class Builder:
     def load_module(self, ident: str, filename: str) -> None:
         """``load_module`` (mod_so), with apyche's native modules."""
         if self.self_contained:
-            raise _RestartExplicit()
+            raise RestartExplicit()
         if ident in self._loaded:
             if any(m.ident == ident and m.builtin for m in self.modules):
                 raise DirectiveError(f"module {ident} is built-in and can't be loaded")
-            self.warn(f"module {ident} is already loaded, skipping", "AH01574")
+            self.warn(f"module {ident} is already loaded, skipping", "AH01574",
+                      module="so")
             return
         mod = modcat.BY_IDENT.get(ident)
         if mod is None:
             self.warn(f"module {ident} is not provided by apyche; its "
                       f"<IfModule> is false and its directives are unknown "
-                      f"(LoadModule {ident} {filename})", "")
+                      f"(LoadModule {ident} {filename})", module="so")
             return
         self.modules.append(mod)
         self._loaded.add(mod.ident)
@@ -550,3 +548,12 @@ def _join(base: str, name: str) -> str:
 
 def _strerror(exc: OSError) -> str:
     return exc.strerror or str(exc)
+
+
+def check_mpm(modules) -> None:
+    """``ap_check_mpm``: exactly one MPM, checked right after reading."""
+    mpms = [m for m in modules if m.mpm]
+    if not mpms:
+        raise ConfigError("No MPM loaded.", phase=CHECK, code="AH00534")
+    if len(mpms) > 1:
+        raise ConfigError("More than one MPM loaded.", phase=CHECK, code="AH00534")

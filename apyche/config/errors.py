@@ -37,6 +37,7 @@ class DirectiveError(Exception):
 READ = "read"
 WALK = "walk"
 CHECK = "check"
+RAW = "raw"        # preformatted lines; "{argv0}" is replaced
 
 
 class ConfigError(Exception):
@@ -57,12 +58,15 @@ class ConfigError(Exception):
         self.line = line
         self.phase = phase
         self.code = code
+        self.warnings: list = []   # warnings printed before the error
 
     def apache_text(self, argv0: str = "apyche") -> str:
         if self.phase == READ:
             # Apache's logger escapes control characters, so the newlines of
             # a multi-line message ("was not closed" chains) print as \n.
             return f"{argv0}: {self.message}".replace("\n", "\\n")
+        if self.phase == RAW:
+            return self.message.replace("{argv0}", argv0)
         if self.phase == CHECK:
             return f"{self.code or 'AH00534'}: {argv0}: Configuration error: {self.message}"
         if self.file is None:

@@ -1,0 +1,388 @@
+"""Container directives: <VirtualHost>, <Directory>, <Files>, <Location>,
+their Match forms, <If>/<ElseIf>/<Else>, <Limit>/<LimitExcept> and the
+<Require*> groups.
+
+Each handler follows its Apache counterpart (core.c ``virtualhost_section``,
+``dirsection``, ``urlsection``, ``filesection``, ``ifsection``,
+``ap_limit_section``; mod_authz_core ``add_authz_section``): the same
+checks in the same order - context, the closing ``>``, the argument - then
+the children are walked with the context Apache sets, and only then the
+"Multiple ... arguments" complaint.  Each returns the ``Section`` (or
+registers the virtual host) for the model.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+
+from ..errors import DirectiveError
+from ..model import (DIRECTORY, DIRECTORY_MATCH, ELSE, ELSEIF, FILES, FILES_MATCH,
+                     IF, LIMIT, LIMIT_EXCEPT, LOCATION, LOCATION_MATCH, REQUIRE_ALL,
+                     REQUIRE_ANY, REQUIRE_NONE, REQUIRE_NOT_ALL, Section, VHostAddress)
+from ..paths import server_relative
+from ..registry import (ACCESS_CONF, GLOBAL_ONLY, NOT_IN_DIR_CONTEXT, NOT_IN_LIMIT,
+                        NOT_IN_LOCATION, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF,
+                        ArgForm, Cmd, Directive)
+from ..words import getword
+
+
+def _inside(cmd: Cmd) -> str:
+    """The text before the last '>' (unclosed_directive if there is none)."""
+    end = cmd.node.args.rfind(">")
+    if end < 0:
+        raise DirectiveError(f"{cmd.name}> directive missing closing '>'")
+    return cmd.node.args[:end]
+
+
+def _missing_arg(cmd: Cmd) -> DirectiveError:
+    return DirectiveError(f"{cmd.name}> directive requires additional arguments")
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    """ap_pregcomp with AP_REG_EXTENDED (PCRE); Python's re stands in."""
+    try:
+        return re.compile(pattern)
+    except (re.error, OverflowError, RecursionError):
+        raise DirectiveError("Regex could not be compiled") from None
+
+
+def _section(cmd: Cmd, kind: str, pattern: str, inner, regex=None, **extra) -> Section:
+    node = cmd.node
+    return Section(kind, pattern, tuple(inner.settings), tuple(inner.sections),
+                   node.file, node.line, regex, **extra)
+
+
+# --- <VirtualHost> -----------------------------------------------------------
+
+def _vhost_address(word: str, state) -> VHostAddress | None:
+    """``get_addresses`` (vhost.c) for one word of <VirtualHost>."""
+    wild_port = False
+    text = word
+    if text.endswith("*"):
+        if len(text) < 2:
+            wild_port = True
+        elif text[-2] == ":":
+            text = text[:-2]
+            wild_port = True
+    host, port = _parse_addr_port(text)
+    if host is None:
+        raise DirectiveError("Missing address for VirtualHost")
+    if host == "*" or host.lower() == "_default_":
+        return VHostAddress(host, port)
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        try:
+            socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            state.warn(f"Could not resolve host name {host} -- ignoring!", "AH00547")
+            return None
+    return VHostAddress(host, port)
+
+
+def _parse_addr_port(text: str) -> tuple[str | None, int | None]:
+    """``apr_parse_addr_port``: "host", "host:port", "[v6]:port", "port"."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise DirectiveError("The address or port is invalid")
+        host, rest = text[1:end], text[end + 1:]
+        if rest and not rest.startswith(":"):
+            raise DirectiveError("The address or port is invalid")
+        port_text = rest[1:] if rest else ""
+        try:
+            ipaddress.IPv6Address(host.split("%")[0])
+        except ValueError:
+            raise DirectiveError("The address or port is invalid") from None
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep:
+            host, port_text = text, ""
+            if text.isdigit():
+                host, port_text = None, text
+        elif ":" in host:
+            # More than one colon without brackets: a bare IPv6 address.
+            host, port_text = text, ""
+    port = None
+    if port_text:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise DirectiveError("The address or port is invalid")
+        port = int(port_text)
+    elif text.endswith(":"):
+        raise DirectiveError("The address or port is invalid")
+    if host == "":
+        raise DirectiveError("The address or port is invalid")
+    return host, port
+
+
+def virtualhost(cmd: Cmd, raw: str):
+    cmd.check_context(GLOBAL_ONLY)
+    arg = _inside(cmd)
+    if not arg:
+        raise _missing_arg(cmd)
+    if cmd.is_virtual:
+        raise DirectiveError("<VirtualHost> doesn't nest!")
+    addresses = []
+    pos = 0
+    while pos < len(arg):
+        word, pos = getword(arg, pos)
+        if not word:
+            continue
+        address = _vhost_address(word, cmd.state)
+        if address is not None:
+            addresses.append(address)
+    from ..walk import _VHostBuilder
+    vhost = _VHostBuilder(tuple(addresses), cmd.node)
+    cmd.state.add_vhost(vhost)
+    inner = cmd.state.walk_children(cmd, vhost=vhost)
+    vhost.scope = inner
+    return None
+
+
+# --- <Directory>, <DirectoryMatch> --------------------------------------------
+
+def _directory(match: bool):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        cmd.check_context(NOT_IN_DIR_CONTEXT)
+        arg = _inside(cmd)
+        if not arg:
+            raise _missing_arg(cmd)
+        path, pos = getword(arg)
+        regex = None
+        kind = DIRECTORY_MATCH if match else DIRECTORY
+        if path == "~" and not match:
+            path, pos = getword(arg, pos)
+            regex = _compile(path)
+        elif match:
+            regex = _compile(path)
+        elif path != "/":
+            # apr_filepath_merge(NULL, path, TRUENAME): canonical, absolute
+            # (relative to the working directory), with a trailing slash.
+            if "\0" in path:
+                raise DirectiveError(f'<Directory "{path}"> path is invalid.')
+            path = server_relative(_cwd(), path)
+            if not path.endswith("/"):
+                path += "/"
+        inner = cmd.state.walk_children(cmd, path=path, override=OR_ALL | ACCESS_CONF)
+        if pos < len(arg):
+            raise DirectiveError(f"Multiple {cmd.name}> arguments not (yet) supported.")
+        return _section(cmd, kind, path, inner, regex)
+    return handler
+
+
+def _cwd() -> str:
+    import os
+    return os.getcwd()
+
+
+# --- <Location>, <LocationMatch> --------------------------------------------
+
+def _location(match: bool):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        cmd.check_context(NOT_IN_DIR_CONTEXT)
+        arg = _inside(cmd)
+        if not arg:
+            raise _missing_arg(cmd)
+        path, pos = getword(arg)
+        regex = None
+        if match:
+            regex = _compile(path)
+        elif path == "~":
+            path, pos = getword(arg, pos)
+            regex = _compile(path)
+        inner = cmd.state.walk_children(cmd, path=path, override=OR_ALL | ACCESS_CONF)
+        if pos < len(arg):
+            raise DirectiveError(f"Multiple {cmd.name}> arguments not (yet) supported.")
+        return _section(cmd, LOCATION_MATCH if match else LOCATION, path, inner, regex)
+    return handler
+
+
+# --- <Files>, <FilesMatch> ------------------------------------------------------
+
+def _files(match: bool):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        cmd.check_context(NOT_IN_LOCATION | NOT_IN_LIMIT)
+        arg = _inside(cmd)
+        if not arg:
+            raise _missing_arg(cmd)
+        path, pos = getword(arg)
+        regex = None
+        if match:
+            regex = _compile(path)
+        elif path == "~":
+            path, pos = getword(arg, pos)
+            regex = _compile(path)
+        changes = {"path": path}
+        if cmd.path is None:
+            changes["override"] = OR_ALL | ACCESS_CONF
+        inner = cmd.state.walk_children(cmd, **changes)
+        if pos < len(arg):
+            raise DirectiveError(f"Multiple {cmd.name}> arguments not (yet) supported.")
+        return _section(cmd, FILES_MATCH if match else FILES, path, inner, regex)
+    return handler
+
+
+# --- <If>, <ElseIf>, <Else> ----------------------------------------------------
+
+def _if(kind: str):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        cmd.check_context(NOT_IN_LIMIT)
+        arg = _inside(cmd)
+        condition = None
+        text = ""
+        pos = 0
+        if kind == ELSE:
+            if arg:
+                raise DirectiveError("<Else> does not take an argument")
+        else:
+            if not arg:
+                raise _missing_arg(cmd)
+            text, pos = getword(arg)
+            condition = _parse_condition(text)
+        changes = {"path": "*If"}
+        if cmd.path is None:
+            changes["override"] = OR_ALL | ACCESS_CONF
+        inner = cmd.state.walk_children(cmd, **changes)
+        # ap_add_if_conf: an <Else>/<ElseIf> must follow an <If>/<ElseIf>
+        # among the <If>-family sections of the same scope (other
+        # directives in between don't matter).
+        scope = cmd.extra["scope"]
+        if kind != IF and scope.last_if not in (IF, ELSEIF):
+            raise DirectiveError("<Else> or <ElseIf> section without previous "
+                                 "<If> or <ElseIf> section in same scope")
+        scope.last_if = kind
+        if pos < len(arg):
+            raise DirectiveError(f"Multiple {cmd.name}> arguments not supported.")
+        return _section(cmd, kind, text, inner, condition=condition)
+    return handler
+
+
+def _parse_condition(text: str):
+    try:
+        from ...expr import ExprError, parse_expr
+    except ImportError:  # the expression module is not installed yet
+        return text
+    try:
+        return parse_expr(text)
+    except ExprError as exc:
+        raise DirectiveError(f"Cannot parse condition clause: {exc}") from None
+
+
+# --- <Limit>, <LimitExcept> ----------------------------------------------------
+
+# Methods Apache knows without registration (http_protocol.c).
+KNOWN_METHODS = frozenset({
+    "GET", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+    "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL",
+    "REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE", "HEAD",
+})
+
+
+def _limit(except_: bool):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        from ..walk import MethodSet
+        arg = _inside(cmd)
+        if not arg:
+            raise _missing_arg(cmd)
+        methods = []
+        pos = 0
+        while pos < len(arg):
+            method, pos = getword(arg, pos)
+            if not method:
+                continue
+            if method == "TRACE" and not except_:
+                raise DirectiveError("TRACE cannot be controlled by <Limit>, see TraceEnable")
+            if method not in KNOWN_METHODS and cmd.in_htaccess:
+                raise DirectiveError(f"Could not register method '{method}' for "
+                                     f"{cmd.name} from .htaccess configuration")
+            # HEAD is GET's method number in Apache.
+            methods.append("GET" if method == "HEAD" else method)
+        limited = MethodSet(frozenset(methods), complement=except_)
+        old = cmd.extra["ctx"].limited
+        both = old & limited
+        if both.empty:
+            raise DirectiveError(f"{cmd.name}> directive excludes all methods")
+        if both == old:
+            raise DirectiveError(f"{cmd.name}> directive specifies methods already excluded")
+        inner = cmd.state.walk_children(cmd, limited=both)
+        return _section(cmd, LIMIT_EXCEPT if except_ else LIMIT, " ".join(methods),
+                        inner, methods=tuple(methods))
+    return handler
+
+
+# --- <RequireAll>, <RequireAny>, <RequireNone>, <RequireNotAll> ----------------
+
+def _require_group(kind: str):
+    def handler(cmd: Cmd, raw: str) -> Section:
+        from ..walk import MethodSet
+        end = raw.rfind(">")
+        if end < 0:
+            raise DirectiveError(f"{cmd.name}> directive missing closing '>'")
+        if raw[:end]:
+            raise DirectiveError(f"{cmd.name}> directive doesn't take additional arguments")
+        # "trigger NOT_IN_LIMIT errors as if this were a <Limit> directive"
+        old = cmd.extra["ctx"].limited
+        limited = old & MethodSet(frozenset({"\0require-group"}), complement=True)
+        inner = cmd.state.walk_children(cmd, override=OR_AUTHCFG, limited=limited)
+        return _section(cmd, kind, "", inner)
+    return handler
+
+
+DIRECTIVES = (
+    Directive("<VirtualHost", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "Container to map directives to a particular virtual host, takes "
+              "one or more host addresses", virtualhost, section=True),
+    Directive("<Directory", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "Container for directives affecting resources located in the "
+              "specified directories", _directory(False), section=True),
+    Directive("<DirectoryMatch", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "Container for directives affecting resources located in the "
+              "specified directories", _directory(True), section=True),
+    Directive("<Location", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "Container for directives affecting resources accessed through "
+              "the specified URL paths", _location(False), section=True),
+    Directive("<LocationMatch", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "Container for directives affecting resources accessed through "
+              "the specified URL paths", _location(True), section=True),
+    Directive("<Files", "core_module", ArgForm.RAW_ARGS, OR_ALL,
+              "Container for directives affecting files matching specified "
+              "patterns", _files(False), section=True),
+    Directive("<FilesMatch", "core_module", ArgForm.RAW_ARGS, OR_ALL,
+              "Container for directives affecting files matching specified "
+              "patterns", _files(True), section=True),
+    Directive("<If", "core_module", ArgForm.RAW_ARGS, OR_ALL,
+              "Container for directives to be conditionally applied", _if(IF),
+              section=True),
+    Directive("<ElseIf", "core_module", ArgForm.RAW_ARGS, OR_ALL,
+              "Container for directives to be conditionally applied", _if(ELSEIF),
+              section=True),
+    Directive("<Else", "core_module", ArgForm.RAW_ARGS, OR_ALL,
+              "Container for directives to be conditionally applied", _if(ELSE),
+              section=True),
+    Directive("<Limit", "core_module", ArgForm.RAW_ARGS, OR_LIMIT | OR_AUTHCFG,
+              "Container for authentication directives when accessed using "
+              "specified HTTP methods", _limit(False), section=True),
+    Directive("<LimitExcept", "core_module", ArgForm.RAW_ARGS, OR_LIMIT | OR_AUTHCFG,
+              "Container for authentication directives to be applied when any "
+              "HTTP method other than those specified is used to access the "
+              "resource", _limit(True), section=True),
+    Directive("<RequireAll", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
+              "Container for grouping require statements that must all succeed "
+              "for authorization to be granted", _require_group(REQUIRE_ALL),
+              section=True),
+    Directive("<RequireAny", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
+              "Container for grouping require statements of which one must "
+              "succeed for authorization to be granted", _require_group(REQUIRE_ANY),
+              section=True),
+    Directive("<RequireNotAll", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
+              "Container for grouping require statements of which some must "
+              "fail for authorization to be granted", _require_group(REQUIRE_NOT_ALL),
+              section=True),
+    Directive("<RequireNone", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
+              "Container for grouping require statements none of which must "
+              "succeed for authorization to be granted", _require_group(REQUIRE_NONE),
+              section=True),
+)
