@@ -36,12 +36,13 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from lark import Token, Tree
-
 from . import modules as modcat
 from .directives import REGISTRY
 from .errors import CHECK, READ, ConfigError, ConfigWarning, DirectiveError
-from .grammar import parse_lines
+from . import cache
+from .model import IncludedFile
+from .grammar import Directive as DirectiveItem
+from .grammar import Line, Section as SectionItem, StrayClose, parse_items
 from .nodes import Node
 from .paths import fnmatch, has_wildcard, server_relative
 from .reader import HTACCESS_MAX_LINE, SERVER_MAX_LINE, decode, logical_lines
@@ -74,13 +75,6 @@ class RestartExplicit(Exception):
 
 
 @dataclass
-class IncludedFile:
-    path: str
-    depth: int          # Include nesting (0 for the main file)
-    include_line: int   # line of the Include in the parent (0 for the main file)
-
-
-@dataclass
 class BuildResult:
     nodes: list[Node]
     server_root: str
@@ -91,6 +85,7 @@ class BuildResult:
     files: list[IncludedFile]
     readtime: dict[str, object]        # values of other EXEC_ON_READ directives
     self_contained: bool               # no LoadModule: every module provided
+    deps: list[tuple]                  # what the result depends on (see cache)
 
 
 @dataclass
@@ -123,6 +118,7 @@ class Builder:
         self.globals: dict = {}
         self.server: dict = {}
         self.include_depth = 0
+        self.deps: list[tuple] = []
         self._current_include_line = 0
         if self_contained:
             self.modules = [m for m in modcat.MODULES if not m.mpm] + [modcat.DEFAULT_MPM]
@@ -138,6 +134,20 @@ class Builder:
              line: int | None = None, module: str = "core") -> None:
         self.warnings.append(ConfigWarning(message, file, line, code, module))
 
+    def depend(self, dep: tuple) -> None:
+        """Record an input of the read (see ``cache.dependency_holds``)."""
+        self.deps.append(dep)
+
+    def exists(self, path: str) -> bool:
+        found = os.path.exists(path)
+        self.deps.append(("exists", path, found))
+        return found
+
+    def isdir(self, path: str) -> bool:
+        found = os.path.isdir(path)
+        self.deps.append(("isdir", path, found))
+        return found
+
     # -- modules ------------------------------------------------------------
     def module_loaded(self, name: str) -> bool:
         """<IfModule> test: identifier or source name, case-sensitive."""
@@ -147,17 +157,13 @@ class Builder:
     def lookup(self, name: str) -> Directive | None:
         """The directive *name* if a loaded module defines it."""
         spec = REGISTRY.get(name)
-        if spec is None or not self._provided(spec):
+        if spec is None:
             return None
-        return spec
-
-    def _provided(self, spec: Directive) -> bool:
+        if spec.module in self._loaded:
+            return spec
         # A directive shared by several modules (the MPMs' common ones) names
         # them separated by spaces; any one of them being loaded is enough.
-        mods = spec.module
-        if " " not in mods:
-            return mods in self._loaded
-        return any(m in self._loaded for m in mods.split())
+        return spec if any(m in self._loaded for m in spec.module.split()) else None
 
     # -- entry points -------------------------------------------------------
     def build(self, config_file: str, pre: list[str] = (),
@@ -186,7 +192,7 @@ class Builder:
         return BuildResult(nodes, self.server_root, list(self.modules),
                            list(self.defines), dict(self.define_vars),
                            self.warnings, self.files, self.readtime,
-                           self.self_contained)
+                           self.self_contained, self.deps)
 
     def build_htaccess(self, text: str, name: str) -> list[Node]:
         """Read an .htaccess file (line limit 8190, errors located in it)."""
@@ -196,27 +202,38 @@ class Builder:
     def _build_file(self, path: str) -> list[Node]:
         """``ap_process_resource_config``: one file, errors located in it."""
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except IsADirectoryError:
-            raise _ReadError(f"Could not open configuration file {path}: "
-                             "Is a directory") from None
+            st = os.stat(path)
+            if os.path.isdir(path):
+                raise IsADirectoryError(21, "Is a directory")
+            self.deps.append(("file", path, cache.file_key(st)))
+            items = cache.parsed_items(path, st, lambda: self._parse_file(path))
         except OSError as exc:
             raise _ReadError(f"Could not open configuration file {path}: "
                              f"{_strerror(exc)}") from None
         self.files.append(IncludedFile(path, self.include_depth,
                                        self._current_include_line))
-        return self._build_text(decode(data), _Source(path))
+        return self._build_items(items, _Source(path))
+
+    @staticmethod
+    def _parse_file(path: str):
+        with open(path, "rb") as fh:
+            data = fh.read()
+        try:
+            return parse_items(logical_lines(decode(data), path))
+        except ConfigError as exc:
+            raise _ReadError(exc.message) from None
 
     def _build_text(self, text: str, src: _Source) -> list[Node]:
         try:
             lines = logical_lines(text, src.name, src.max_len)
         except ConfigError as exc:
             raise _ReadError(exc.message) from None
-        tree = parse_lines(lines)
+        return self._build_items(parse_items(lines), src)
+
+    def _build_items(self, items: list, src: _Source) -> list[Node]:
         out: list[Node] = []
         try:
-            self._items(tree.children, src, out)
+            self._items(items, src, out)
         except _ReadError as exc:
             if exc.line is None:
                 raise
@@ -235,14 +252,13 @@ class Builder:
         forgives) any section left open inside it.
         """
         for item in items:
-            kind = item.data
-            if kind == "directive":
-                self._directive(item.children[0], src, out)
-            elif kind == "stray_close":
-                tok = item.children[0]
-                word, _ = getword(self._expand(tok.value, src, tok.end_line))
+            if type(item) is DirectiveItem:
+                self._directive(item.line, src, out)
+            elif type(item) is StrayClose:
+                tok = item.line
+                word, _ = getword(self._expand(tok.text, src, tok.last))
                 raise _ReadError(f"{word} without matching <{word[2:]} section",
-                                 tok.end_line)
+                                 tok.last)
             else:
                 self._section(item, src, out, parent_unclosed)
 
@@ -256,6 +272,7 @@ class Builder:
             found = self.define_vars.get(name)
             if found is None:
                 found = self.env.get(name)
+                self.deps.append(("env", name, found))
             if found is None:
                 if ":" not in name:
                     self.warn(f"Config variable ${{{name}}} is not defined",
@@ -265,27 +282,27 @@ class Builder:
 
         return _VAR.sub(value, text)
 
-    def _directive(self, tok: Token, src: _Source, out: list[Node]) -> None:
-        line = tok.end_line
-        text = self._expand(tok.value, src, line)
+    def _directive(self, tok: Line, src: _Source, out: list[Node]) -> None:
+        line = tok.last
+        text = self._expand(tok.text, src, line)
         name, pos = getword(text)
         if not name:
             return
         args = text[pos:]
         spec = self.lookup(name)
         if spec is not None and spec.where & EXEC_ON_READ:
-            node = Node(spec.name, args, src.name, line, None, tok.line)
+            node = Node(spec.name, args, src.name, line, None, tok.first)
             self._exec_on_read(spec, node, args, src, out)
             return
         # Deliberate deviation: Apache classifies a line after ${VAR}
         # expansion, so a variable holding "<Foo" would open a section;
         # the reader classifies before expansion.
         out.append(Node(spec.name if spec else name, args, src.name, line,
-                        None, tok.line))
+                        None, tok.first))
 
-    def _open_words(self, tok: Token, src: _Source) -> tuple[str, str]:
+    def _open_words(self, tok: Line, src: _Source) -> tuple[str, str]:
         """A section's name and raw args, as ap_build_config_sub splits them."""
-        text = self._expand(tok.value, src, tok.end_line)
+        text = self._expand(tok.text, src, tok.last)
         name, pos = getword(text)
         args = text[pos:]
         if name.endswith(">"):
@@ -294,23 +311,21 @@ class Builder:
             args = ">"
         return name, args
 
-    def _section(self, item: Tree, src: _Source, out: list[Node],
+    def _section(self, item: SectionItem, src: _Source, out: list[Node],
                  parent_unclosed: bool) -> None:
-        closed = item.data == "section"
-        open_tok = item.children[0]
-        close_tok = item.children[-1] if closed else None
-        inner = item.children[1:-1] if closed else item.children[1:]
-        line = open_tok.end_line
+        open_tok, inner, close_tok = item
+        closed = close_tok is not None
+        line = open_tok.last
         name, args = self._open_words(open_tok, src)
         spec = self.lookup(name)
 
         if spec is not None and spec.where & EXEC_ON_READ:
-            node = Node(spec.name, args, src.name, line, [], open_tok.line)
+            node = Node(spec.name, args, src.name, line, [], open_tok.first)
             self._conditional(spec, node, inner, close_tok, src, out)
             return
 
         node = Node(spec.name if spec else name, args, src.name, line, [],
-                    open_tok.line)
+                    open_tok.first)
         out.append(node)
         self._items(inner, src, node.children, parent_unclosed=not closed)
         if close_tok is None:
@@ -319,35 +334,35 @@ class Builder:
             raise _ReadError(self._unclosed_chain(item, src), line)
         self._check_close(node.name, close_tok, src)
 
-    def _check_close(self, open_name: str, close_tok: Token, src: _Source) -> None:
+    def _check_close(self, open_name: str, close_tok: Line, src: _Source) -> None:
         """The "</" branch of ap_build_config_sub."""
-        cline = close_tok.end_line
-        word, _ = getword(self._expand(close_tok.value, src, cline))
+        cline = close_tok.last
+        word, _ = getword(self._expand(close_tok.text, src, cline))
         if not word.endswith(">"):
             raise _ReadError(f"{word}> directive missing closing '>'", cline)
         if word[2:-1].lower() != open_name[1:].lower():
             raise _ReadError(f"Expected </{open_name[1:]}> but saw {word}", cline)
 
-    def _unclosed_chain(self, item: Tree, src: _Source) -> str:
+    def _unclosed_chain(self, item: SectionItem, src: _Source) -> str:
         """"F:N: <X> was not closed." for every section open at EOF.
 
         Apache lists them innermost first and names the outermost's line.
         """
         chain = []
-        while item is not None and item.data == "unclosed_section":
-            name, _ = self._open_words(item.children[0], src)
+        while item is not None:
+            name, _ = self._open_words(item.open, src)
             spec = self.lookup(name)
             if spec is not None and spec.where & EXEC_ON_READ:
                 break   # a conditional open at EOF ends its own scope quietly
-            chain.append(item.children[0])
-            last = item.children[-1] if len(item.children) > 1 else None
-            item = last if isinstance(last, Tree) and last.data == "unclosed_section" else None
+            chain.append(item.open)
+            last = item.items[-1] if item.items else None
+            item = last if type(last) is SectionItem and last.close is None else None
         parts = []
         for tok in reversed(chain):
             word, _ = self._open_words(tok, src)
             spec = self.lookup(word)
             shown = spec.name if spec else word
-            parts.append(f"{src.name}:{tok.end_line}: {shown}> was not closed.")
+            parts.append(f"{src.name}:{tok.last}: {shown}> was not closed.")
         return "\n".join(parts)
 
     # -- read-time directives ----------------------------------------------
@@ -368,13 +383,18 @@ class Builder:
             # An error inside an included file: located at the Include line.
             raise _ReadError(exc.message, node.line,
                              exc.origin or (src.name, node.line)) from None
+        except (RestartExplicit, RecursionError):
+            raise
+        except Exception as exc:  # a handler bug must not become a traceback
+            raise _ReadError(f"apyche internal error while reading {spec.name}: "
+                             f"{exc!r}", node.line) from exc
         if isinstance(value, list):          # Include: the included nodes
             out.extend(value)
         elif value is not None:
             self.readtime[spec.name] = value
 
     def _conditional(self, spec: Directive, node: Node, inner: list,
-                     close_tok: Token | None, src: _Source, out: list[Node]) -> None:
+                     close_tok: Line | None, src: _Source, out: list[Node]) -> None:
         """``start_cond_section``: build the children or soak them."""
         cmd = self._cmd(spec, node, src)
         try:
@@ -394,10 +414,10 @@ class Builder:
         self._items(inner, src, out, parent_unclosed=close_tok is None)
         if close_tok is None:
             return   # Apache accepts a true conditional left open at EOF.
-        if close_tok.value.lower() != f"</{spec.name[1:].lower()}>":
-            word, _ = getword(self._expand(close_tok.value, src, close_tok.end_line))
+        if close_tok.text.lower() != f"</{spec.name[1:].lower()}>":
+            word, _ = getword(self._expand(close_tok.text, src, close_tok.last))
             raise _ReadError(f"{word} without matching <{word[2:]} section",
-                             close_tok.end_line)
+                             close_tok.last)
 
     # Handlers for the read-time directives (registered in
     # directives/readtime.py) call these.
@@ -429,7 +449,7 @@ class Builder:
     def _include_plain(self, path: str, optional: bool, out: list[Node],
                        depth: int) -> None:
         """``ap_dir_nofnmatch``: a directory includes every file below it."""
-        if os.path.isdir(path):
+        if self.isdir(path):
             depth += 1
             if depth > MAX_FNMATCH_DIR_DEPTH:
                 raise _ReadError(
@@ -438,13 +458,14 @@ class Builder:
                     f"{MAX_FNMATCH_DIR_DEPTH}. You have probably a recursion somewhere.")
             try:
                 names = os.listdir(path)
+                self.deps.append(("dir", path, os.stat(path).st_mtime_ns))
             except OSError as exc:
                 raise _ReadError(f"Include/IncludeOptional: Could not open directory "
                                  f"{path}: {_strerror(exc)}") from None
             for child in sorted((_join(path, n) for n in names), key=os.fsencode):
                 self._include_plain(child, optional, out, depth)
             return
-        if optional and not os.path.exists(path):
+        if optional and not self.exists(path):
             return
         out.extend(self._build_file(path))
 
@@ -461,8 +482,10 @@ class Builder:
             return
         try:
             entries = list(os.scandir(base))
+            self.deps.append(("dir", base, os.stat(base).st_mtime_ns))
         except FileNotFoundError:
             if optional:
+                self.deps.append(("exists", base, False))
                 return
             raise _ReadError(f"Include/IncludeOptional: Could not open directory "
                              f"{base}: No such file or directory") from None
@@ -518,7 +541,7 @@ class Builder:
         self._loaded.add(mod.ident)
 
 
-def _soak(name: str, inner: list, close_tok: Token | None) -> None:
+def _soak(name: str, inner: list, close_tok: Line | None) -> None:
     """``ap_soak_end_container``: skip a false conditional, checking nesting.
 
     Only lines starting with ``<`` matter.  A closing line's first word
@@ -526,17 +549,14 @@ def _soak(name: str, inner: list, close_tok: Token | None) -> None:
     section being soaked.
     """
     for item in inner:
-        if isinstance(item, Tree) and item.data in ("section", "unclosed_section"):
-            open_tok = item.children[0]
-            word, pos = getword(open_tok.value)
-            if pos >= len(open_tok.value) and word.endswith(">"):
+        if type(item) is SectionItem:
+            word, pos = getword(item.open.text)
+            if pos >= len(item.open.text) and word.endswith(">"):
                 word = word[:-1]
-            closed = item.data == "section"
-            _soak(word, item.children[1:-1] if closed else item.children[1:],
-                  item.children[-1] if closed else None)
+            _soak(word, item.items, item.close)
     if close_tok is None:
         raise _ReadError(f"Expected </{name[1:]}> before end of configuration")
-    word, _ = getword(close_tok.value)
+    word, _ = getword(close_tok.text)
     word = word[:-1]
     if word[2:].lower() != name[1:].lower():
         raise _ReadError(f"Expected </{name[1:]}> but saw {word}>")

@@ -81,17 +81,19 @@ class ConfigError(Exception):
 class ConfigWarning:
     """A warning Apache prints while reading (``AH00111`` undefined ${VAR}...)."""
 
-    __slots__ = ("message", "file", "line", "code", "module", "level")
+    __slots__ = ("message", "file", "line", "code", "module", "level", "startup")
 
     def __init__(self, message: str, file: str | None = None,
                  line: int | None = None, code: str = "",
-                 module: str = "core", level: str = "warn"):
+                 module: str = "core", level: str = "warn", startup: bool = False):
         self.message = message
         self.file = file
         self.line = line
         self.code = code
         self.module = module
         self.level = level
+        # APLOG_STARTUP messages print bare; others with the error-log prefix.
+        self.startup = startup
 
     def text(self) -> str:
         return f"{self.code}: {self.message}" if self.code else self.message

@@ -9,6 +9,7 @@ of thousands of lines.
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple, Union
 
 from lark import Lark, Token, Tree
 from lark.lexer import Lexer
@@ -49,3 +50,55 @@ def parse_lines(lines: list[LogicalLine]) -> Tree:
         tok.end_line = ln.last    # the line Apache reports
         tokens.append(tok)
     return parser().parse(tokens)
+
+
+class Line(NamedTuple):
+    text: str
+    first: int
+    last: int      # the line Apache reports
+
+
+class Directive(NamedTuple):
+    line: Line
+
+
+class Section(NamedTuple):
+    open: Line
+    items: list
+    close: Line | None     # None: still open at the end of the file
+
+
+class StrayClose(NamedTuple):
+    line: Line
+
+
+Item = Union[Directive, Section, StrayClose]
+
+
+def parse_items(lines: list[LogicalLine]) -> list[Item]:
+    """Parse and convert the Lark tree into plain, picklable items.
+
+    The builder walks these; they are also what the parse cache stores.
+    """
+    return _convert(parse_lines(lines).children)
+
+
+def _line(tok: Token) -> Line:
+    return Line(tok.value, tok.line, tok.end_line)
+
+
+def _convert(children: list) -> list[Item]:
+    out: list[Item] = []
+    for item in children:
+        kind = item.data
+        if kind == "directive":
+            out.append(Directive(_line(item.children[0])))
+        elif kind == "section":
+            kids = item.children
+            out.append(Section(_line(kids[0]), _convert(kids[1:-1]), _line(kids[-1])))
+        elif kind == "unclosed_section":
+            kids = item.children
+            out.append(Section(_line(kids[0]), _convert(kids[1:]), None))
+        else:
+            out.append(StrayClose(_line(item.children[0])))
+    return out

@@ -142,6 +142,15 @@ class VirtualHost:
 
 
 @dataclass(frozen=True, slots=True)
+class IncludedFile:
+    """A file read, as -t -D DUMP_INCLUDES lists it."""
+
+    path: str
+    depth: int          # Include nesting (0 for the main file)
+    include_line: int   # line of the Include in the parent (0 for the main file)
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     """The whole configuration, as one (re)start reads it."""
 
@@ -153,7 +162,7 @@ class ServerConfig:
     mpm: str | None                          # "event", "worker", "prefork"
     defines: tuple[str, ...]
     define_vars: tuple[tuple[str, str], ...]
-    files: tuple[str, ...]                   # every file read, in order
+    files: tuple[IncludedFile, ...]          # every file read, in order
     readtime: tuple[tuple[str, Any], ...] = ()
     self_contained: bool = False
     warnings: tuple[Any, ...] = field(default=(), compare=False)

@@ -20,10 +20,10 @@ class Node:
     line: int                 # Apache's line: the last physical line
     children: list["Node"] | None = None   # None for a plain directive
     first_line: int = 0       # first physical line (continuations)
+    key: str = ""             # name lowercased (directive lookups)
 
-    @property
-    def key(self) -> str:
-        return self.name.lower()
+    def __post_init__(self) -> None:
+        self.key = self.name.lower()
 
     @property
     def is_section(self) -> bool:

@@ -190,35 +190,42 @@ class Cmd:
 
     def check_context(self, forbidden: int) -> None:
         """``ap_check_cmd_context``: raise Apache's message if *forbidden*."""
-        name, gt = self.directive.name, self._gt()
         if forbidden & NOT_IN_VIRTUALHOST and self.is_virtual:
-            raise DirectiveError(f"{name}{gt} cannot occur within <VirtualHost> section")
+            raise DirectiveError(f"{self.name}{self._gt()} cannot occur within "
+                                 "<VirtualHost> section")
         if forbidden & NOT_IN_LIMIT and self.limited:
-            raise DirectiveError(
-                f"{name}{gt} cannot occur within <Limit> or <LimitExcept> section")
+            raise DirectiveError(f"{self.name}{self._gt()} cannot occur within "
+                                 "<Limit> or <LimitExcept> section")
         if forbidden & NOT_IN_HTACCESS and self.in_htaccess:
-            raise DirectiveError(f"{name}{gt} cannot occur within htaccess files")
+            raise DirectiveError(f"{self.name}{self._gt()} cannot occur within "
+                                 "htaccess files")
         if (forbidden & NOT_IN_DIR_LOC_FILE) == NOT_IN_DIR_LOC_FILE:
             if self.path is not None:
-                raise DirectiveError(f"{name}{gt} cannot occur within directory context")
+                raise DirectiveError(f"{self.name}{self._gt()} cannot occur "
+                                     "within directory context")
             if self.directive.where & EXEC_ON_READ:
                 return
-        groups = (
-            (NOT_IN_DIRECTORY, ("directory", "directorymatch")),
-            (NOT_IN_LOCATION, ("location", "locationmatch")),
-            (NOT_IN_FILES, ("files", "filesmatch", "if", "elseif", "else")),
-            (NOT_IN_PROXY, ("proxy", "proxymatch")),
-        )
-        for bit, names in groups:
+        if not self.parents or not forbidden & (NOT_IN_DIR_LOC_FILE | NOT_IN_PROXY):
+            return
+        for bit, names in _SECTION_GROUPS:
             if not forbidden & bit:
                 continue
             # find_parent: the nearest enclosing section of each name, in
             # the order Apache tries them.
             for wanted in names:
                 for parent in self.parents:
-                    if parent.key == "<" + wanted:
+                    if parent.key == wanted:
                         raise DirectiveError(
-                            f"{name}{gt} cannot occur within {parent.name}> section")
+                            f"{self.name}{self._gt()} cannot occur within "
+                            f"{parent.name}> section")
+
+
+_SECTION_GROUPS = (
+    (NOT_IN_DIRECTORY, ("<directory", "<directorymatch")),
+    (NOT_IN_LOCATION, ("<location", "<locationmatch")),
+    (NOT_IN_FILES, ("<files", "<filesmatch", "<if", "<elseif", "<else")),
+    (NOT_IN_PROXY, ("<proxy", "<proxymatch")),
+)
 
 
 def _argerr(d: Directive, text: str) -> DirectiveError:

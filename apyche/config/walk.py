@@ -25,6 +25,7 @@ from typing import Any
 
 from . import modules as modcat
 from .build import Builder, BuildResult, RestartExplicit
+from .cache import ModelCache
 from .directives import REGISTRY
 from .errors import RAW, WALK, ConfigError, ConfigWarning, DirectiveError
 from .model import Scope, Section, ServerConfig, Setting, VirtualHost
@@ -104,6 +105,18 @@ class _VHostBuilder:
     server: dict = field(default_factory=dict)
 
 
+def active_directives(loaded: set[str]) -> dict[str, Directive]:
+    """The directives of the loaded modules, by lowercased name.
+
+    A directive several modules define (the MPMs' common ones) names them
+    separated by spaces; any one of them being loaded is enough.
+    """
+    return {d.key: d for d in REGISTRY
+            if any(m in loaded for m in d.module.split())}
+
+
+INTERNAL_ERROR = "apyche internal error while applying"
+
 SERVER_OVERRIDE = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
 
 
@@ -121,22 +134,23 @@ class Walker:
         self.warnings: list[ConfigWarning] = list(build.warnings)
         self.vhosts: list[_VHostBuilder] = []
         self._node: Node | None = None
+        self._active = active_directives(self.loaded)
 
     # -- cmd.state API ------------------------------------------------------
     def server_relative(self, path: str) -> str:
         return server_relative(self.server_root, path)
 
-    def warn(self, message: str, code: str = "") -> None:
+    def warn(self, message: str, code: str = "", *, startup: bool = True,
+             level: str = "warn", module: str = "core") -> None:
+        """Record a warning; most config-time warnings are APLOG_STARTUP
+        (printed bare, e.g. AH00112), pass startup=False for prefixed ones."""
         node = self._node
         self.warnings.append(ConfigWarning(message, node.file if node else None,
-                                           node.line if node else None, code))
+                                           node.line if node else None, code,
+                                           module, level, startup))
 
     def lookup(self, name: str) -> Directive | None:
-        spec = REGISTRY.get(name)
-        if spec is None:
-            return None
-        mods = spec.module.split()
-        return spec if any(m in self.loaded for m in mods) else None
+        return self._active.get(name.lower())
 
     # -- the walk -----------------------------------------------------------
     def run(self) -> ServerConfig:
@@ -157,7 +171,7 @@ class Walker:
 
     def walk_node(self, node: Node, ctx: WalkContext, scope: _ScopeBuilder) -> None:
         """``ap_walk_config_sub`` for one node."""
-        spec = self.lookup(node.name)
+        spec = self._active.get(node.key)
         if spec is None:
             raise ConfigError(
                 f"Invalid command '{node.name}', perhaps misspelled or defined "
@@ -172,6 +186,11 @@ class Walker:
             value = invoke(cmd, node.args)
         except DirectiveError as exc:
             raise ConfigError(exc.message, node.file, node.line, WALK) from None
+        except ConfigError:
+            raise
+        except Exception as exc:  # a handler bug must not become a traceback
+            raise ConfigError(f"{INTERNAL_ERROR} {spec.name}: {exc!r}",
+                              node.file, node.line, WALK) from exc
         if spec.section:
             if isinstance(value, Section):
                 scope.sections.append(value)
@@ -218,11 +237,15 @@ class Walker:
             modules=tuple(m.ident for m in b.modules),
             mpm=mpms[0].ident[4:-7] if len(mpms) == 1 else None,
             defines=tuple(b.defines), define_vars=tuple(b.define_vars.items()),
-            files=tuple(f.path for f in b.files),
+            files=tuple(b.files),
             readtime=tuple(b.readtime.items()),
             self_contained=b.self_contained, warnings=tuple(self.warnings))
 
     def check(self, config: ServerConfig) -> None:
+        self.check_model(config)
+
+    @staticmethod
+    def check_model(config: ServerConfig) -> None:
         """The check_config hooks Apache runs before "Syntax OK".
 
         core's ``check_errorlog_dir``: every server's error log must be in
@@ -238,7 +261,7 @@ class Walker:
             target = _error_log_arg(scope) or main_log or DEFAULT_ERROR_LOG
             if target.startswith("|") or target == "syslog" or target.startswith("syslog:"):
                 continue
-            path = self.server_relative(target)
+            path = server_relative(config.server_root, target)
             directory = path[:path.rfind("/") + 1] or "/"
             try:
                 st = os.stat(directory)
@@ -272,19 +295,31 @@ def load_config(config_file: str, server_root: str, *, defines: list[str] | None
 
     Raises ``ConfigError`` (Apache's message, file and line) on any problem.
     """
-    try:
-        result = Builder(server_root, defines=defines, env=env,
-                         self_contained=True).build(config_file, pre, post)
-    except RestartExplicit:
-        result = Builder(server_root, defines=defines, env=env,
-                         self_contained=False).build(config_file, pre, post)
+    env = dict(os.environ if env is None else env)
+    key = (os.path.abspath(config_file), server_root, tuple(defines or ()),
+           tuple(pre), tuple(post), os.getcwd())
+    model_cache = ModelCache(key)
+    config = model_cache.get(env)
+    if config is not None:
+        # The cached model's inputs all hold; the whole-config checks that
+        # look at the filesystem run again, as they would on a fresh read.
+        Walker.check_model(config)
+    else:
+        try:
+            result = Builder(server_root, defines=defines, env=env,
+                             self_contained=True).build(config_file, pre, post)
+        except RestartExplicit:
+            result = Builder(server_root, defines=defines, env=env,
+                             self_contained=False).build(config_file, pre, post)
+        config = Walker(result, config_file).run()
+        model_cache.put(result.deps, config)
     if dump_includes is not None:
         # -t -D DUMP_INCLUDES: the files read, indented by Include depth.
-        for f in result.files:
+        for f in config.files:
             indent = "  " * (f.depth + 1)
             where = f"({f.include_line})" if f.include_line else "(*)"
             dump_includes(f"{indent}{where} {f.path}")
-    return Walker(result, config_file).run()
+    return config
 
 
 __all__ = ["Walker", "WalkContext", "MethodSet", "load_config", "modcat"]

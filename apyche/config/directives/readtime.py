@@ -56,7 +56,7 @@ def _server_root(cmd: Cmd, path: str) -> str:
     # apr_filepath_merge with no root: a relative ServerRoot is relative to
     # the working directory, not to the previous ServerRoot.
     root = os.path.normpath(os.path.abspath(path))
-    if not os.path.isdir(root):
+    if not cmd.state.isdir(root):
         raise DirectiveError("ServerRoot must be a valid directory")
     cmd.state.server_root = root
     return root
@@ -88,7 +88,7 @@ def _if_define(cmd: Cmd, name: str) -> bool:
 
 
 def _if_file(cmd: Cmd, path: str) -> bool:
-    return os.path.exists(cmd.state.server_relative(path))
+    return cmd.state.exists(cmd.state.server_relative(path))
 
 
 def _if_directive(cmd: Cmd, name: str) -> bool:

@@ -77,7 +77,8 @@ def _vhost_address(word: str, state) -> VHostAddress | None:
         try:
             socket.getaddrinfo(host, None)
         except (OSError, UnicodeError):
-            state.warn(f"Could not resolve host name {host} -- ignoring!", "AH00547")
+            state.warn(f"Could not resolve host name {host} -- ignoring!", "AH00547",
+                       startup=False, level="error")
             return None
     return VHostAddress(host, port)
 
