@@ -119,6 +119,9 @@ class Builder:
         self.server: dict = {}
         self.include_depth = 0
         self.deps: list[tuple] = []
+        # cmd->override while reading: the server level's, or in an
+        # .htaccess the AllowOverride bits in effect there.
+        self.override = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
         self._current_include_line = 0
         if self_contained:
             self.modules = [m for m in modcat.MODULES if not m.mpm] + [modcat.DEFAULT_MPM]
@@ -195,8 +198,15 @@ class Builder:
                            self.self_contained, self.deps)
 
     def build_htaccess(self, text: str, name: str) -> list[Node]:
-        """Read an .htaccess file (line limit 8190, errors located in it)."""
-        return self._build_text(text, _Source(name, HTACCESS_MAX_LINE))
+        """Read an .htaccess file (line limit 8190, errors located in it).
+
+        Errors come out as ``ConfigError`` naming the file and line.
+        """
+        try:
+            return self._build_text(text, _Source(name, HTACCESS_MAX_LINE))
+        except _ReadError as exc:
+            file, line = exc.origin if exc.origin else (name, None)
+            raise ConfigError(_strip_location(exc.message), file, line, READ) from None
 
     # -- files --------------------------------------------------------------
     def _build_file(self, path: str) -> list[Node]:
@@ -367,8 +377,7 @@ class Builder:
 
     # -- read-time directives ----------------------------------------------
     def _cmd(self, spec: Directive, node: Node, src: _Source) -> Cmd:
-        override = (RSRC_CONF | OR_ALL) & ~(OR_AUTHCFG | OR_LIMIT)
-        return Cmd(spec, node, override, state=self,
+        return Cmd(spec, node, self.override, state=self,
                    in_htaccess=src.max_len == HTACCESS_MAX_LINE)
 
     def _exec_on_read(self, spec: Directive, node: Node, args: str,
@@ -560,6 +569,15 @@ def _soak(name: str, inner: list, close_tok: Line | None) -> None:
     word = word[:-1]
     if word[2:].lower() != name[1:].lower():
         raise _ReadError(f"Expected </{name[1:]}> but saw {word}>")
+
+
+def _strip_location(message: str) -> str:
+    """The message without its "Syntax error on line N of F: " prefix."""
+    if message.startswith("Syntax error on line "):
+        head, sep, rest = message.partition(": ")
+        if sep:
+            return rest
+    return message
 
 
 def _join(base: str, name: str) -> str:

@@ -102,7 +102,8 @@ class Directive:
     ``section`` marks a container (``<Directory>``...); its handler walks the
     children itself.  ``merge`` names how per-directory values combine
     (used by the config tree): "replace" (the nearer section wins),
-    "append" (values accumulate in merge order), or a callable.
+    "append" (values accumulate in merge order), or a callable
+    ``merge(base, new)``; ``combine`` does the same within one section.
     """
 
     name: str
@@ -114,6 +115,11 @@ class Directive:
     section: bool = False
     merge: str | Callable[[Any, Any], Any] = "replace"
     default: Any = None      # Apache's value when the directive is absent
+    # How a second occurrence in the *same* section combines with the first
+    # (Apache calls the handler again on the same config record); None
+    # means as ``merge``.  DirectoryIndex lines accumulate within a section
+    # but the nearer section's list replaces an outer one.
+    combine: str | Callable[[Any, Any], Any] | None = None
 
     @property
     def key(self) -> str:

@@ -32,7 +32,7 @@ from .model import Scope, Section, ServerConfig, Setting, VirtualHost
 from .nodes import Node
 from .paths import server_relative
 from .words import getword
-from .registry import EXEC_ON_READ, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Cmd, Directive, invoke
+from .registry import NONFATAL_OVERRIDE, NONFATAL_UNKNOWN, EXEC_ON_READ, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Cmd, Directive, invoke
 
 
 class MethodSet:
@@ -95,6 +95,7 @@ class WalkContext:
     vhost: Any = None                 # the _VHostBuilder being configured
     limited: MethodSet = ALL_METHODS
     in_htaccess: bool = False
+    override_opts: int | None = None  # Options an .htaccess may set
 
 
 @dataclass
@@ -172,6 +173,12 @@ class Walker:
     def walk_node(self, node: Node, ctx: WalkContext, scope: _ScopeBuilder) -> None:
         """``ap_walk_config_sub`` for one node."""
         spec = self._active.get(node.key)
+        if spec is None and ctx.override & NONFATAL_UNKNOWN:
+            self.warnings.append(ConfigWarning(
+                f"Unknown directive {node.key} perhaps misspelled or defined by "
+                "a module not included in the server configuration",
+                node.file, node.line, "AH02296"))
+            return
         if spec is None:
             raise ConfigError(
                 f"Invalid command '{node.name}', perhaps misspelled or defined "
@@ -179,6 +186,12 @@ class Walker:
                 node.file, node.line, WALK)
         if spec.where & EXEC_ON_READ and not spec.section:
             return  # once was enough (it ran while reading)
+        if (ctx.override & NONFATAL_OVERRIDE and ctx.in_htaccess
+                and not ctx.override & spec.where and spec.name not in ctx.override_list):
+            self.warnings.append(ConfigWarning(
+                f"{spec.name} in .htaccess forbidden by AllowOverride",
+                node.file, node.line, "AH02295"))
+            return
         cmd = self.make_cmd(spec, node, ctx)
         cmd.extra["scope"] = scope
         self._node = node
@@ -199,10 +212,12 @@ class Walker:
                                       spec.module, node.args))
 
     def make_cmd(self, spec: Directive, node: Node, ctx: WalkContext) -> Cmd:
+        extra = {"ctx": ctx}
+        if ctx.override_opts is not None:
+            extra["override_opts"] = ctx.override_opts
         return Cmd(spec, node, ctx.override, ctx.override_list, ctx.path,
                    ctx.parents, ctx.vhost is not None,
-                   not ctx.limited.everything, ctx.in_htaccess, self,
-                   {"ctx": ctx})
+                   not ctx.limited.everything, ctx.in_htaccess, self, extra)
 
     def walk_children(self, cmd: Cmd, **changes: Any) -> _ScopeBuilder:
         """Walk a section's children with the context *changes* applied.
@@ -323,3 +338,33 @@ def load_config(config_file: str, server_root: str, *, defines: list[str] | None
 
 
 __all__ = ["Walker", "WalkContext", "MethodSet", "load_config", "modcat"]
+
+
+def load_htaccess(text: str, filename: str, directory: str, config: ServerConfig,
+                  override: int, override_list: frozenset[str] = frozenset(),
+                  override_opts: int | None = None) -> Scope:
+    """Read one .htaccess (``ap_parse_htaccess``) under its AllowOverride.
+
+    *directory* is the directory it applies to (with a trailing slash);
+    *override* the AllowOverride bits and *override_list* the
+    AllowOverrideList names in effect there.  Raises ``ConfigError`` with
+    the .htaccess file and line, worded as Apache logs it.
+    """
+    builder = Builder(config.server_root, defines=list(config.defines),
+                      self_contained=False)
+    builder.modules = [modcat.BY_IDENT[m] for m in config.modules if m in modcat.BY_IDENT]
+    builder._loaded = set(config.modules)
+    builder.define_vars = dict(config.define_vars)
+    builder.override = override
+    try:
+        nodes = builder.build_htaccess(text, filename)
+    except RestartExplicit:  # pragma: no cover - LoadModule is refused in .htaccess
+        raise ConfigError("LoadModule not allowed here", filename, 1, WALK) from None
+    result = BuildResult(nodes, config.server_root, builder.modules, builder.defines,
+                         builder.define_vars, builder.warnings, [], {}, False, [])
+    walker = Walker(result, filename)
+    scope = _ScopeBuilder()
+    ctx = WalkContext(override, frozenset(override_list), directory,
+                      in_htaccess=True, override_opts=override_opts)
+    walker.walk_nodes(nodes, ctx, scope)
+    return scope.freeze()
