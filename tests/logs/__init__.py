@@ -1,0 +1,1 @@
+"""Tests for apyche.logs (access log, error log)."""
