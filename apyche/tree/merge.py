@@ -136,10 +136,15 @@ def merge(base: DirConfig, scope: ScopeConfig) -> DirConfig:
     rules = _rules()
     values = dict(base.values)
     for name, value in scope.values.items():
+        rule = rules.get(name, (_replace, _replace))[0]
         if name in values:
-            values[name] = rules.get(name, (_replace, _replace))[0](values[name], value)
-        else:
+            values[name] = rule(values[name], value)
+        elif rule is _replace:
             values[name] = value
+        else:
+            # Nothing set further out: merge with Apache's default (the
+            # server's own per-dir record, e.g. Options FollowSymLinks).
+            values[name] = rule(default(name), value)
     origins = dict(base.origins)
     origins.update(scope.origins)
     return DirConfig(values, origins, base.files + scope.files, base.ifs + scope.ifs,
