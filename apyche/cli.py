@@ -116,6 +116,9 @@ def resolve_paths(opts) -> tuple[str, str]:
 def load(opts, env: dict[str, str] | None = None, dump_includes=None):
     from .config.walk import load_config
     config_file, root = resolve_paths(opts)
+    if opts.config is None:
+        env = dict(os.environ if env is None else env)
+        env.setdefault("APYCHE_ROOT", str(default_config().parent))
     return load_config(config_file, root, defines=list(opts.defines), env=env,
                        pre=list(opts.pre), post=list(opts.post),
                        dump_includes=dump_includes)
@@ -146,9 +149,20 @@ def configtest(opts, env: dict[str, str] | None = None, say_ok: bool = True) -> 
         from .config.lint import lint, render_findings
         findings = lint(config)
         render_findings(findings, sys.stderr)
+    broken = []
+    if getattr(opts, "htaccess", False):
+        from .config.htcheck import check_htaccess_files
+        broken = check_htaccess_files(config)
+        for err in broken:
+            _write_err(f"htaccess: {err.message}\n")
     _fqdn_notice(config)
     if say_ok:
         _write_err("Syntax OK\n")
+    if broken:
+        _write_err(f"htaccess: {len(broken)} .htaccess file(s) would answer 500/403 "
+                   "(Apache finds these only when a request hits them)\n")
+        if getattr(opts, "strict", False):
+            return 1
     return 0
 
 
@@ -186,7 +200,10 @@ def report_warnings(warnings) -> None:
     stamp += f".{int(now % 1 * 1e6):06d} {time.strftime('%Y', time.localtime(now))}"
     pid = os.getpid()
     for w in warnings:
-        _write_err(f"[{stamp}] [{w.module}:{w.level}] [pid {pid}:tid {pid}] {w.text()}\n")
+        if w.startup:
+            _write_err(w.text() + "\n")
+        else:
+            _write_err(f"[{stamp}] [{w.module}:{w.level}] [pid {pid}:tid {pid}] {w.text()}\n")
 
 
 def report_error(err: ConfigError) -> None:
@@ -250,8 +267,11 @@ def _configtest_cmd(argv: list[str]) -> int:
     p.add_argument("--lint", action="store_true",
                    help="also report what the config costs per request (the "
                         "Performance Notes' advice)")
-    p.add_argument("--no-htaccess", action="store_true",
+    p.add_argument("--no-htaccess", dest="htaccess", action="store_false",
                    help="do not parse the .htaccess files under the document roots")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when an .htaccess file is broken (Apache's verdict "
+                        "ignores them)")
     p.add_argument("--no-envvars", action="store_true",
                    help="do not read the envvars file beside the config")
     opts = p.parse_args(argv)
