@@ -50,6 +50,7 @@ from .registry import EXEC_ON_READ, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF, Cmd
 from .words import getword
 
 MAX_INCLUDE_DEPTH = 128        # AP_MAX_INCLUDE_DEPTH (core.c)
+CMDLINE_SOURCE = "-c/-C directives"   # the pseudo-file name process_command_config uses
 MAX_FNMATCH_DIR_DEPTH = 128    # AP_MAX_FNMATCH_DIR_DEPTH (util.c)
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
@@ -177,11 +178,11 @@ class Builder:
         try:
             nodes: list[Node] = []
             if pre:
-                nodes += self._build_text("\n".join(pre) + "\n", _Source("-C"))
+                nodes += self._build_text("\n".join(pre) + "\n", _Source(CMDLINE_SOURCE))
             nodes += self._build_file(config_file)
             check_mpm(self.modules)
             if post:
-                nodes += self._build_text("\n".join(post) + "\n", _Source("-c"))
+                nodes += self._build_text("\n".join(post) + "\n", _Source(CMDLINE_SOURCE))
         except _ReadError as exc:
             file, line = exc.origin if exc.origin else (None, None)
             err = ConfigError(exc.message, file, line, READ)

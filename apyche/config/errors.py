@@ -22,6 +22,38 @@ so ``ConfigError.apache_text`` reproduces them byte for byte:
 from __future__ import annotations
 
 
+MAX_LOG_LINE = 8190   # MAX_STRING_LEN - 2: ap_log_error's line buffer
+
+_ESCAPES = {0x08: "\\b", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x0B: "\\v",
+            0x5C: "\\\\"}
+
+
+def log_escape(text: str) -> str:
+    """``ap_escape_errorlog_item``: backslash doubled, control characters
+    as \\n-style escapes, other non-printable and non-ASCII bytes as \\xNN
+    (a message is bytes to Apache; ours may carry surrogate-escaped bytes)."""
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for b in text.encode("utf-8", "surrogateescape"):
+        esc = _ESCAPES.get(b)
+        if esc is not None:
+            out.append(esc)
+        elif b < 0x20 or b >= 0x7F:
+            out.append(f"\\x{b:02x}")
+        else:
+            out.append(chr(b))
+    return "".join(out)
+
+
+def log_line(text: str) -> str:
+    """One escaped log line, truncated as Apache's logger truncates it."""
+    line = log_escape(text)
+    if len(line) > MAX_LOG_LINE:
+        line = line[:MAX_LOG_LINE]
+    return line
+
+
 class DirectiveError(Exception):
     """A directive handler rejected its arguments: just Apache's message.
 
@@ -61,18 +93,19 @@ class ConfigError(Exception):
         self.warnings: list = []   # warnings printed before the error
 
     def apache_text(self, argv0: str = "apyche") -> str:
+        """The lines Apache's logger prints: each message escaped
+        (``ap_escape_errorlog_item``) and cut at its 8190-byte limit."""
         if self.phase == READ:
-            # Apache's logger escapes control characters, so the newlines of
-            # a multi-line message ("was not closed" chains) print as \n.
-            return f"{argv0}: {self.message}".replace("\n", "\\n")
+            return log_line(f"{argv0}: {self.message}")
         if self.phase == RAW:
             return self.message.replace("{argv0}", argv0)
         if self.phase == CHECK:
-            return f"{self.code or 'AH00534'}: {argv0}: Configuration error: {self.message}"
+            return log_line(f"{self.code or 'AH00534'}: {argv0}: Configuration error: "
+                            f"{self.message}")
         if self.file is None:
-            return self.message
-        return (f"AH00526: Syntax error on line {self.line} of {self.file}:\n"
-                f"{self.message}")
+            return log_line(self.message)
+        return (log_line(f"AH00526: Syntax error on line {self.line} of {self.file}:")
+                + "\n" + log_line(self.message))
 
     def __str__(self) -> str:
         return self.apache_text()

@@ -255,8 +255,12 @@ def test_error_in_included_file_is_wrapped_per_level(tmp_path):
 
 def test_include_loop_stops_at_the_depth_limit(tmp_path):
     text = MPM + "Include loop.conf\n"
-    message = error(tmp_path, text, files={"loop.conf": "Include loop.conf\n"})
-    assert message.endswith("Exceeded maximum include depth of 128, There appears to be a recursion.")
+    with pytest.raises(ConfigError) as info:
+        run(tmp_path, text, files={"loop.conf": "Include loop.conf\n"})
+    assert info.value.message.endswith(
+        "Exceeded maximum include depth of 128, There appears to be a recursion.")
+    # Printed, the line is cut at Apache's 8190-byte log line limit.
+    assert len(info.value.apache_text("apache2")) == 8190
 
 
 def test_included_walk_errors_name_the_included_file(tmp_path):
