@@ -83,7 +83,9 @@ class Section:
                 ELSE: "Else", LIMIT: "Limit", LIMIT_EXCEPT: "LimitExcept",
                 REQUIRE_ALL: "RequireAll", REQUIRE_ANY: "RequireAny",
                 REQUIRE_NONE: "RequireNone",
-                REQUIRE_NOT_ALL: "RequireNotAll"}[self.kind]
+                REQUIRE_NOT_ALL: "RequireNotAll",
+                "authnalias": "AuthnProviderAlias",
+                "authzalias": "AuthzProviderAlias"}[self.kind]
         tilde = "~ " if self.regex is not None and self.kind in (DIRECTORY, FILES, LOCATION) else ""
         if self.kind == ELSE:
             return "<Else>"

@@ -245,7 +245,8 @@ def check_allowed(cmd: Cmd) -> None:
     d = cmd.directive
     if cmd.override & d.where:
         return
-    if d.name in cmd.override_list:
+    # AllowOverrideList names match case-insensitively (apr_table_get).
+    if cmd.override_list and d.name.lower() in {n.lower() for n in cmd.override_list}:
         return
     if cmd.parents:
         raise DirectiveError(

@@ -29,6 +29,7 @@ from .cache import ModelCache
 from .directives import REGISTRY
 from .errors import RAW, WALK, ConfigError, ConfigWarning, DirectiveError
 from .model import Scope, Section, ServerConfig, Setting, VirtualHost
+from .values import FatalConfigError
 from .nodes import Node
 from .paths import server_relative
 from .words import getword
@@ -110,10 +111,20 @@ def active_directives(loaded: set[str]) -> dict[str, Directive]:
     """The directives of the loaded modules, by lowercased name.
 
     A directive several modules define (the MPMs' common ones) names them
-    separated by spaces; any one of them being loaded is enough.
+    separated by spaces; any one of them being loaded is enough, and the
+    loaded MPM's own variant (its help text, its default) is the one used.
     """
-    return {d.key: d for d in REGISTRY
-            if any(m in loaded for m in d.module.split())}
+    from .directives.mpm import for_mpm
+    mpms = [m.ident for m in modcat.MPMS if m.ident in loaded]
+    active = {}
+    for d in REGISTRY:
+        mods = d.module.split()
+        if not any(m in loaded for m in mods):
+            continue
+        if len(mods) > 1 and mpms:
+            d = for_mpm(d.name, mpms[0]) or d
+        active[d.key] = d
+    return active
 
 
 INTERNAL_ERROR = "apyche internal error while applying"
@@ -136,6 +147,7 @@ class Walker:
         self.vhosts: list[_VHostBuilder] = []
         self._node: Node | None = None
         self._active = active_directives(self.loaded)
+        self.info_messages: list[ConfigWarning] = []
 
     # -- cmd.state API ------------------------------------------------------
     def server_relative(self, path: str) -> str:
@@ -149,6 +161,13 @@ class Walker:
         self.warnings.append(ConfigWarning(message, node.file if node else None,
                                            node.line if node else None, code,
                                            module, level, startup))
+
+    def info(self, message: str, code: str = "") -> None:
+        """A message Apache logs at LogLevel info (not shown by -t)."""
+        node = self._node
+        self.info_messages.append(ConfigWarning(message, node.file if node else None,
+                                                node.line if node else None, code,
+                                                level="info", startup=True))
 
     def lookup(self, name: str) -> Directive | None:
         return self._active.get(name.lower())
@@ -197,6 +216,9 @@ class Walker:
         self._node = node
         try:
             value = invoke(cmd, node.args)
+        except FatalConfigError as exc:
+            # Logged and exited on the spot: no "Syntax error on line" wrapper.
+            raise ConfigError(exc.message, node.file, node.line, RAW) from None
         except DirectiveError as exc:
             raise ConfigError(exc.message, node.file, node.line, WALK) from None
         except ConfigError:

@@ -41,10 +41,12 @@ def _missing_arg(cmd: Cmd) -> DirectiveError:
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
-    """ap_pregcomp with AP_REG_EXTENDED (PCRE); Python's re stands in."""
+    """ap_pregcomp with AP_REG_EXTENDED and Apache's default DOTALL /
+    DOLLAR_ENDONLY, PCRE syntax translated for Python's re."""
+    from ...expr.regex import compile_pcre
     try:
-        return re.compile(pattern)
-    except (re.error, OverflowError, RecursionError):
+        return compile_pcre(pattern)
+    except Exception:  # re.error, the translator's "unsupported" errors...
         raise DirectiveError("Regex could not be compiled") from None
 
 
@@ -332,6 +334,58 @@ def _require_group(kind: str):
     return handler
 
 
+# Providers apyche's modules register (ap_register_auth_provider).
+AUTHN_PROVIDERS = {"file": "authn_file_module"}
+AUTHZ_PROVIDERS = {
+    "all": "authz_core_module", "env": "authz_core_module",
+    "method": "authz_core_module", "expr": "authz_core_module",
+    "ip": "authz_host_module", "host": "authz_host_module",
+    "forward-dns": "authz_host_module", "local": "authz_host_module",
+    "user": "authz_user_module", "valid-user": "authz_user_module",
+    "group": "authz_groupfile_module",
+}
+
+
+def _provider_alias(kind: str):
+    """mod_authn_core ``authaliassection`` / mod_authz_core
+    ``authz_require_alias_section``: a provider under another name, with
+    its own directives."""
+    providers = AUTHN_PROVIDERS if kind == "authn" else AUTHZ_PROVIDERS
+    key = f"{kind}_aliases"
+
+    def handler(cmd: Cmd, raw: str) -> Section:
+        cmd.check_context(GLOBAL_ONLY)
+        arg = _inside(cmd)
+        if not arg:
+            raise _missing_arg(cmd)
+        name, pos = getword(arg)
+        alias, pos = getword(arg, pos)
+        if not name or not alias:
+            raise _missing_arg(cmd)
+        aliases = cmd.state.globals.setdefault(key, set())
+        if kind == "authn":
+            if name.lower() == alias.lower():
+                raise DirectiveError("The alias provider name must be different "
+                                     "from the base provider name.")
+            if alias in providers or alias in aliases:
+                raise DirectiveError(f"The alias provider {alias} has already be "
+                                     "registered previously as either a base "
+                                     "provider or an alias provider.")
+            inner = cmd.state.walk_children(cmd, override=OR_AUTHCFG | ACCESS_CONF)
+            if name not in providers or providers[name] not in cmd.state.loaded:
+                raise DirectiveError(f"Unknown Authn provider: {name}")
+        else:
+            if pos < len(arg) and getword(arg, pos)[0]:
+                # Only one argument is used; Apache only warns about more.
+                pass
+            inner = cmd.state.walk_children(cmd, override=OR_AUTHCFG | ACCESS_CONF)
+            if name not in providers or providers[name] not in cmd.state.loaded:
+                raise DirectiveError(f"Unknown Authz provider: {name}")
+        aliases.add(alias)
+        return _section(cmd, f"{kind}alias", f"{name} {alias}", inner)
+    return handler
+
+
 DIRECTIVES = (
     Directive("<VirtualHost", "core_module", ArgForm.RAW_ARGS, RSRC_CONF,
               "Container to map directives to a particular virtual host, takes "
@@ -370,20 +424,24 @@ DIRECTIVES = (
               "Container for authentication directives to be applied when any "
               "HTTP method other than those specified is used to access the "
               "resource", _limit(True), section=True),
+    # <RequireNotAll> exists only in builds with AUTHZ_EXTRA_CONFIGS, which
+    # Debian's is not: there it is an invalid command.
     Directive("<RequireAll", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
-              "Container for grouping require statements that must all succeed "
-              "for authorization to be granted", _require_group(REQUIRE_ALL),
-              section=True),
+              "container for grouping authorization directives of which none "
+              "must fail and at least one must pass for a request to succeed",
+              _require_group(REQUIRE_ALL), section=True),
     Directive("<RequireAny", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
-              "Container for grouping require statements of which one must "
-              "succeed for authorization to be granted", _require_group(REQUIRE_ANY),
-              section=True),
-    Directive("<RequireNotAll", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
-              "Container for grouping require statements of which some must "
-              "fail for authorization to be granted", _require_group(REQUIRE_NOT_ALL),
-              section=True),
+              "container for grouping authorization directives of which one "
+              "must pass for a request to succeed",
+              _require_group(REQUIRE_ANY), section=True),
     Directive("<RequireNone", "authz_core_module", ArgForm.RAW_ARGS, OR_AUTHCFG,
-              "Container for grouping require statements none of which must "
-              "succeed for authorization to be granted", _require_group(REQUIRE_NONE),
-              section=True),
+              "container for grouping authorization directives of which none "
+              "must pass for a request to succeed",
+              _require_group(REQUIRE_NONE), section=True),
+    Directive("<AuthnProviderAlias", "authn_core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "container for grouping an authentication provider's directives "
+              "under a provider alias", _provider_alias("authn"), section=True),
+    Directive("<AuthzProviderAlias", "authz_core_module", ArgForm.RAW_ARGS, RSRC_CONF,
+              "container for grouping an authorization provider's directives "
+              "under a provider alias", _provider_alias("authz"), section=True),
 )
