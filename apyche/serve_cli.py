@@ -1,0 +1,216 @@
+"""Serving from the command line: ``apyche -f CONF`` and ``apyche serve DIR``.
+
+This module wires the layers together - config model -> ``Site`` (the
+request pipeline) -> the HTTP protocol on bound sockets - and owns nothing
+else.  The process model (master, workers, ``-k``) comes in its own module;
+until then apyche serves in the foreground with one worker, as ``httpd -X``
+does, and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import tempfile
+
+from .config.errors import ConfigError
+from .config.model import ServerConfig
+from .config.words import split_words
+
+
+def listen_addresses(config: ServerConfig) -> list[tuple[str | None, int]]:
+    """(host, port) of each Listen, in order, duplicates dropped."""
+    out: list[tuple[str | None, int]] = []
+    for s in config.main.all("Listen"):
+        values = s.value if isinstance(s.value, tuple) else (s.value,)
+        for v in values:
+            host, port = getattr(v, "host", None), getattr(v, "port", None)
+            if port is None:
+                words = split_words(s.args)
+                host, _, port = words[0].rpartition(":")
+                port = int(port)
+                host = host.strip("[]") or None
+            if (host, port) not in out:
+                out.append((host, port))
+    return out
+
+
+def bind(addresses, backlog: int = 511) -> list[socket.socket]:
+    """Bind every Listen address (``make_sock``): SO_REUSEADDR, IPv6 with
+    IPV6_V6ONLY for an explicit v6 address, the wildcard on both."""
+    sockets = []
+    for host, port in addresses:
+        family = socket.AF_INET6 if host and ":" in host else socket.AF_INET
+        bind_host = host if host not in (None, "*") else ("::" if socket.has_ipv6 else "0.0.0.0")
+        if host in (None, "*") and socket.has_ipv6:
+            family = socket.AF_INET6
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
+                                0 if host in (None, "*") else 1)
+            sock.bind((bind_host, port))
+            sock.listen(backlog)
+        except OSError as exc:
+            sock.close()
+            for s in sockets:
+                s.close()
+            where = f"{host or '0.0.0.0'}:{port}"
+            raise OSError(exc.errno, f"(98)Address already in use: AH00072: make_sock: "
+                          f"could not bind to address {where}"
+                          if exc.errno == 98 else f"could not bind to address {where}: "
+                          f"{exc.strerror}") from None
+        sockets.append(sock)
+    return sockets
+
+
+def connection_policy(config: ServerConfig, banner: str):
+    from .http.limits import ConnectionPolicy
+    main = config.main
+    trace = str(main.get("TraceEnable", "on") or "on").lower()
+
+    def num(name, default):
+        value = main.get(name, None)
+        return default if value is None else value
+
+    return ConnectionPolicy(
+        keep_alive=bool(num("KeepAlive", True)),
+        keep_alive_timeout=float(num("KeepAliveTimeout", 5.0)),
+        max_keep_alive_requests=int(num("MaxKeepAliveRequests", 100)),
+        timeout=float(num("Timeout", 60)),
+        limit_request_line=int(num("LimitRequestLine", 8190)),
+        limit_request_field_size=int(num("LimitRequestFieldsize", 8190)),
+        limit_request_fields=int(num("LimitRequestFields", 100)),
+        limit_request_body=int(num("LimitRequestBody", 1 << 30)),
+        server_header=banner,
+        trace_enable=trace != "off")
+
+
+def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
+    """Serve *config* in the foreground until SIGTERM/SIGINT."""
+    from .http.server import run
+    from .server.site import Site
+    site = Site(config)
+    if sockets is None:
+        addresses = listen_addresses(config)
+        if not addresses:
+            sys.stderr.write("AH00015: Unable to open logs\n"
+                             "no listening sockets available, shutting down\n")
+            return 1
+        try:
+            sockets = bind(addresses)
+        except OSError as exc:
+            sys.stderr.write(f"{exc.strerror}\nno listening sockets available, "
+                             "shutting down\nAH00015: Unable to open logs\n")
+            return 1
+    if announce:
+        announce(sockets)
+    try:
+        run(sockets, site.handle, connection_policy(config, site.banner),
+            on_complete=site.log_access, error_response=site.protocol_error)
+    finally:
+        site.logs.close()
+        for s in sockets:
+            s.close()
+    return 0
+
+
+def run_httpd_mode(opts) -> int:
+    """``apyche [-f CONF] [-d ROOT] [-DFOREGROUND] [-X]``."""
+    from .cli import load, report_error, report_warnings
+    if opts.signal not in (None, "start"):
+        sys.stderr.write(f"apyche: -k {opts.signal} needs the process model (master "
+                         "and workers), which this version does not have yet; run "
+                         "in the foreground and stop it with Ctrl-C or SIGTERM\n")
+        return 1
+    try:
+        config = load(opts)
+    except ConfigError as err:
+        report_error(err)
+        return 1
+    report_warnings(config.warnings)
+
+    def announce(sockets):
+        where = ", ".join(_addr(s) for s in sockets)
+        sys.stderr.write(f"apyche: serving {config.config_file} on {where} "
+                         "(foreground, one worker; Ctrl-C stops)\n")
+    return serve_config(config, announce=announce)
+
+
+def _addr(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+SERVE_TEMPLATE = """\
+# Generated by `apyche serve`: the embedded defaults, serving one directory.
+ServerName localhost
+Listen {listen}
+ErrorLog /dev/stderr
+LogLevel warn
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog /dev/stdout common
+TypesConfig "{types}"
+AddDefaultCharset UTF-8
+DirectoryIndex index.html index.htm
+KeepAlive On
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+DocumentRoot "{root}"
+<Directory "{root}">
+    Options Indexes FollowSymLinks
+    AllowOverride All
+    Require all granted
+</Directory>
+<Files ".ht*">
+    Require all denied
+</Files>
+"""
+
+
+def serve_cmd(argv: list[str]) -> int:
+    """``apyche serve [DIR] [--port N] [--bind ADDR]``: a zero-config dev server
+    with Apache semantics (.htaccess honoured, listings on)."""
+    from .cli import report_error, report_warnings
+    from .config.walk import load_config
+    from .resources import data_dir
+    p = argparse.ArgumentParser(prog="apyche serve")
+    p.add_argument("directory", nargs="?", default=".")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--bind", default="127.0.0.1")
+    opts = p.parse_args(argv)
+    root = os.path.abspath(opts.directory)
+    if not os.path.isdir(root):
+        sys.stderr.write(f"apyche serve: {root} is not a directory\n")
+        return 1
+    listen = f"[{opts.bind}]:{opts.port}" if ":" in opts.bind else f"{opts.bind}:{opts.port}"
+    text = SERVE_TEMPLATE.format(listen=listen, root=root,
+                                 types=data_dir("conf.d") / "mime.types")
+    with tempfile.TemporaryDirectory(prefix="apyche-serve-") as tmp:
+        conf = os.path.join(tmp, "httpd.conf")
+        with open(conf, "w") as fh:
+            fh.write(text)
+        try:
+            config = load_config(conf, tmp)
+        except ConfigError as err:
+            report_error(err)
+            return 1
+        report_warnings(config.warnings)
+
+        def announce(sockets):
+            sys.stderr.write(f"apyche: serving {root} on "
+                             f"{', '.join(_addr(s) for s in sockets)} (Ctrl-C stops)\n")
+        return serve_config(config, announce=announce)
+
+
+def explain_cmd(argv: list[str]) -> int:
+    from .explain import main
+    return main(argv)

@@ -1,0 +1,807 @@
+"""One configuration, serving: the request pipeline.
+
+``Site.handle`` takes a parsed request from the protocol layer and returns
+the response, in the order of Apache's ``ap_process_request_internal`` and
+handler phase:
+
+1. choose the server (vhost) from the connection address and Host;
+2. check and decode the URL (``ap_normalize_path``/``ap_unescape_url``);
+3. translate it: mod_alias redirects and aliases, else DocumentRoot;
+4. the walks (apyche.tree): directory + .htaccess, regex, files, location;
+   symlink checks per component as the merged Options require;
+5. access control (Order/Allow/Deny, Require);
+6. <If> sections;
+7. the handler: mod_dir (DirectorySlash, DirectoryIndex, FallbackResource)
+   and the default handler for files;
+8. headers (mod_headers), error documents, the access log.
+
+Everything that does not depend on the request was computed when the
+config loaded (``ServerSettings``, the resolver's views); the per-request
+work is lookups in caches, a stat or two, and the answer.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import SERVER_VERSION
+from ..config.model import ServerConfig
+from ..config.words import getword
+from ..http.response import FileBody, Response
+from ..logs.errorlog import ERROR, INFO
+from ..logs.format import LogRecord
+from ..semantics import errorpages
+from ..semantics.dates import format_http_date
+from ..semantics.etag import make_etag
+from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
+from ..semantics.static import decide
+from ..semantics.uri import UriError, map_request_target
+from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
+from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
+from .logs import ServerLogs
+from .mapping import Mapped, Redirected, alias_table
+
+OPT_INDEXES = 1
+
+
+@dataclass
+class ServerSettings:
+    """Per-server values the pipeline reads on every request."""
+
+    docroot: str
+    aliases: Any
+    server_name: str
+    port: int
+    admin: str
+    allow_encoded_slashes: str
+    merge_slashes: bool
+    tokens: str
+
+
+@dataclass
+class Exchange:
+    """One request's state as it goes through the pipeline."""
+
+    request: Any
+    view: Any = None
+    settings: ServerSettings | None = None
+    uri: str = "/"
+    query: str | None = None
+    filename: str | None = None
+    handler: str | None = None
+    config: Any = None
+    env: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    user: str | None = None
+    content_type: str | None = None
+    redirected_from: int | None = None
+    start_us: int = 0
+
+
+def _server_banner(tokens: str) -> str:
+    """``ap_get_server_banner`` per ServerTokens."""
+    name, version = SERVER_VERSION.split("/")
+    major, minor, _patch = version.split(".")
+    tokens = (tokens or "Full").lower()
+    if tokens in ("prod", "productonly"):
+        return name
+    if tokens == "major":
+        return f"{name}/{major}"
+    if tokens == "minor":
+        return f"{name}/{major}.{minor}"
+    if tokens in ("min", "minimal"):
+        return SERVER_VERSION
+    return f"{SERVER_VERSION} (Unix)"
+
+
+class Site:
+    """The request pipeline for one ``ServerConfig`` (one per worker)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.resolver = Resolver(config)
+        self.views = self.resolver.views
+        self.settings = [self._settings(v) for v in self.views]
+        self.types = self._mime_types(config)
+        self.logs = ServerLogs(config, self.views)
+        self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
+        self._ext_maps: dict[int, tuple[Any, dict]] = {}
+        self._authz: dict[int, tuple[Any, AuthzGroup | None]] = {}
+        # Requests answered but not yet logged (the protocol reports each
+        # exactly once through log_access).
+        self._inflight: dict[int, Exchange] = {}
+
+    # -- config-load work ---------------------------------------------------
+    def _settings(self, view) -> ServerSettings:
+        main = self.config.main
+        vscope = view.vhost.scope if view.vhost is not None else None
+
+        def first(name, default=None):
+            for scope in ([vscope] if vscope else []) + [main]:
+                found = scope.all(name)
+                if found:
+                    return getword(found[-1].args)[0]
+            return default
+
+        docroot = first("DocumentRoot", "/var/www/html")
+        if not docroot.startswith("/"):
+            docroot = os.path.join(self.config.server_root, docroot)
+        docroot = os.path.normpath(docroot)
+        port = 80
+        name_value = (vscope.get("ServerName") if vscope else None) or main.get("ServerName")
+        if getattr(name_value, "port", 0):
+            port = name_value.port
+        elif view.vhost is not None:
+            ports = [a.port for a in view.vhost.addresses if a.port]
+            port = ports[0] if ports else port
+        aliases = alias_table(main.settings, vscope.settings if vscope else ())
+        return ServerSettings(
+            docroot=docroot.rstrip("/"), aliases=aliases, server_name=view.name,
+            port=port, admin=first("ServerAdmin", "[no address given]"),
+            allow_encoded_slashes=(first("AllowEncodedSlashes", "off") or "off").lower(),
+            merge_slashes=(first("MergeSlashes", "on") or "on").lower() != "off",
+            tokens=first("ServerTokens", "Full"))
+
+    @staticmethod
+    def _mime_types(config: ServerConfig) -> dict[str, str]:
+        found = config.main.all("TypesConfig")
+        path = getword(found[-1].args)[0] if found else "mime.types"
+        if not path.startswith("/"):
+            path = os.path.join(config.server_root, path)
+        try:
+            return load_mime_types(path)
+        except OSError:
+            from ..resources import data_dir
+            return load_mime_types(str(data_dir("conf.d") / "mime.types"))
+
+    # -- the pipeline --------------------------------------------------------
+    def handle(self, request) -> Response:
+        ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
+                      or time.time_ns() // 1000)
+        try:
+            response = self._process(ex)
+        except Exception as exc:  # a bug must cost one 500, not the worker
+            self.log_error(ex, ERROR, "core", f"apyche internal error: {exc!r}", code=None)
+            response = self.error_response(ex, 500)
+        self._inflight[id(request)] = ex
+        return response
+
+    def _process(self, ex: Exchange) -> Response:
+        req = ex.request
+        local = req.server or ("127.0.0.1", 0)
+        view = self.resolver.select_server(local[0], local[1], req.get("Host"))
+        ex.view = view
+        ex.settings = srv = self.settings[view.index]
+        try:
+            path = map_request_target(req.target, allow_encoded_slashes=srv.allow_encoded_slashes,
+                                      merge_slashes=srv.merge_slashes, method=req.method)
+        except UriError as err:
+            if err.log:
+                self.log_error(ex, INFO, "core", err.log)
+            return self.error_response(ex, err.status)
+        ex.uri = path.fs_path
+        ex.query = path.query
+        mapped = srv.aliases.translate(ex.uri, ex.query, srv.docroot) if srv.aliases \
+            else Mapped(srv.docroot + ex.uri)
+        if isinstance(mapped, Redirected):
+            return self.redirect(ex, mapped.status, mapped.location)
+        ex.filename = mapped.filename
+        ex.handler = mapped.handler
+        return self._serve_path(ex)
+
+    def _serve_path(self, ex: Exchange) -> Response:
+        """Walks, access, handler for ``ex.filename`` / ``ex.uri``."""
+        view = ex.view
+        filename = ex.filename
+        st, path_info = self._stat_path(filename)
+        is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+        directory = filename if is_dir else filename[:filename.rfind("/") + 1]
+        if is_dir and not directory.endswith("/"):
+            directory += "/"
+        walk = self.resolver.directory_walk(view, directory)
+        if walk.error is not None:
+            self.log_error(ex, 1, "core", walk.error.message)
+            return self.error_response(ex, walk.error.status)
+        denied = self._check_symlinks(ex, walk, filename if not is_dir else None)
+        if denied is not None:
+            return denied
+        cfg = self.resolver.regex_walk(view, walk, filename) if view.dir_regex else walk.config
+        if not is_dir:
+            cfg = self.resolver.file_walk(cfg, filename.rsplit("/", 1)[-1])
+        cfg = self.resolver.location_walk(view, cfg, ex.uri)
+        ex.config = cfg
+        refused = self._check_access(ex, cfg)
+        if refused is not None:
+            return refused
+        if st is None:
+            return self._not_found(ex, cfg)
+        if path_info and not self._accept_path_info(cfg):
+            self.log_error(ex, INFO, "core", f"AH00130: File does not exist: {filename}")
+            return self.error_response(ex, 404)
+        if is_dir:
+            return self._directory(ex, cfg, filename)
+        return self._file(ex, cfg, filename, st)
+
+    # -- filesystem --------------------------------------------------------------
+    @staticmethod
+    def _stat_path(filename: str):
+        """stat(), splitting off path info when a leading part is a file."""
+        try:
+            return os.stat(filename), ""
+        except FileNotFoundError:
+            pass
+        except NotADirectoryError:
+            head = filename
+            while "/" in head:
+                head = head[:head.rfind("/")]
+                try:
+                    st = os.stat(head)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    return st, filename[len(head):]
+                return None, ""
+        except OSError:
+            pass
+        return None, ""
+
+    def _check_symlinks(self, ex: Exchange, walk, final: str | None) -> Response | None:
+        """``resolve_symlink`` for each component whose Options need it."""
+        checks = list(walk.symlink_checks)
+        if final is not None:
+            policy = symlink_policy(getattr(walk.config.get("Options"), "opts", 4))
+            if policy != FOLLOW:
+                checks.append((final, policy))
+        for path, policy in checks:
+            if not ex.filename.startswith(path):
+                continue
+            try:
+                lst = os.lstat(path)
+            except OSError:
+                continue
+            if not stat.S_ISLNK(lst.st_mode):
+                continue
+            ok = False
+            if policy == OWNER_MATCH:
+                try:
+                    ok = os.stat(path).st_uid == lst.st_uid
+                except OSError:
+                    ok = False
+            if not ok:
+                self.log_error(ex, ERROR, "core", "AH00037: Symbolic link not allowed or "
+                               f"link target not accessible: {path}")
+                return self.error_response(ex, 403)
+        return None
+
+    # -- access --------------------------------------------------------------------
+    def _check_access(self, ex: Exchange, cfg) -> Response | None:
+        req = ex.request
+        client = (req.client or ("", 0))[0]
+        method = req.method
+        allows = cfg.get("allow") or ()
+        denies = cfg.get("deny") or ()
+        compat_ok = True
+        if allows or denies:
+            compat_ok = order_allows(cfg.get("order") or "deny,allow", list(allows),
+                                     list(denies), client, ex.env, method)
+        group = self._authz_for(cfg)
+        satisfy_any = str(cfg.get("Satisfy") or "all").lower() == "any"
+        if group is None:
+            allowed = compat_ok
+        else:
+            result = evaluate(group, lambda rule: self._check_rule(ex, rule), method)
+            granted = result is Result.GRANTED
+            allowed = (compat_ok or granted) if satisfy_any else (compat_ok and granted)
+            if not granted and result is Result.DENIED_NO_USER and compat_ok:
+                self.log_error(ex, ERROR, "core", "AH01627: AuthType not set!" if not cfg.get("AuthType")
+                               else "AH01618: user not found or authentication not supported")
+                return self.error_response(ex, 500 if not cfg.get("AuthType") else 401)
+        if not allowed:
+            code = "AH01797" if not compat_ok else "AH01630"
+            self.log_error(ex, ERROR, "access_compat" if not compat_ok else "authz_core",
+                           f"{code}: client denied by server configuration: "
+                           f"{ex.filename or ex.uri}")
+            return self.error_response(ex, 403)
+        return None
+
+    def _authz_for(self, cfg) -> AuthzGroup | None:
+        """The merged Require tree for a DirConfig (cached by identity)."""
+        hit = self._authz.get(id(cfg))
+        if hit is not None and hit[0] is cfg:
+            return hit[1]
+        group = None
+        rules = cfg.get("Require") or ()
+        # Rebuild from the merged sections in trail order: each section's own
+        # Require set merged per AuthMerging (see access.py).
+        group = _authz_from_origins(cfg)
+        if len(self._authz) > 4096:
+            self._authz.clear()
+        self._authz[id(cfg)] = (cfg, group)
+        return group
+
+    def _check_rule(self, ex: Exchange, rule) -> Result:
+        provider = rule.provider
+        req = ex.request
+        if provider == "all":
+            return Result.GRANTED if rule.parsed else Result.DENIED
+        if provider == "ip":
+            client = (req.client or ("", 0))[0]
+            return Result.GRANTED if any(s.contains(client) for s in rule.parsed or ()) \
+                else Result.DENIED
+        if provider == "local":
+            client = (req.client or ("", 0))[0]
+            local = (req.server or ("", 0))[0]
+            return Result.GRANTED if client in ("127.0.0.1", "::1", local) \
+                or client.startswith("127.") else Result.DENIED
+        if provider == "env":
+            return Result.GRANTED if any(name in ex.env for name in rule.args.split()) \
+                else Result.DENIED
+        if provider == "method":
+            methods = rule.parsed or tuple(rule.args.split())
+            return Result.GRANTED if req.method in methods else Result.DENIED
+        if provider in ("user", "valid-user", "group"):
+            return Result.DENIED_NO_USER
+        self.log_error(ex, ERROR, "authz_core",
+                       f"Require {provider} is not supported by apyche yet; denying")
+        return Result.DENIED
+
+    # -- handlers --------------------------------------------------------------------
+    def _directory(self, ex: Exchange, cfg, dirname: str) -> Response:
+        """mod_dir: DirectorySlash, then DirectoryIndex; else the listing or 403."""
+        req = ex.request
+        if not ex.uri.endswith("/"):
+            if cfg.get("DirectorySlash") is False:
+                self.log_error(ex, ERROR, "core", f"AH00082: Can't serve directory "
+                               f"without a trailing slash: {dirname}")
+                return self.error_response(ex, 403)
+            location = self._self_url(ex, _escape_path(ex.uri) + "/")
+            if ex.query is not None:
+                location += "?" + ex.query
+            return self.redirect(ex, 301, location)
+        base = dirname if dirname.endswith("/") else dirname + "/"
+        indexes = cfg.get("DirectoryIndex") or ()
+        indexes = getattr(indexes, "names", indexes)
+        if isinstance(indexes, str):
+            indexes = (indexes,)
+        for name in indexes:
+            if name.lower() == "disabled":
+                break
+            if name.startswith("/"):
+                continue   # a URL index: needs subrequests; not handled here
+            candidate = base + name
+            try:
+                st = os.stat(candidate)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                ex.filename = candidate
+                ex.uri = ex.uri + name
+                return self._serve_path(ex)
+        opts = getattr(cfg.get("Options"), "opts", 0)
+        if opts & OPT_INDEXES:
+            return self._listing(ex, cfg, base)
+        self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
+                       f"{base}: No matching DirectoryIndex ({','.join(indexes) or 'none'}) "
+                       "found, and server-generated directory index forbidden by "
+                       "Options directive")
+        return self.error_response(ex, 403)
+
+    def _listing(self, ex: Exchange, cfg, base: str) -> Response:
+        try:
+            from ..semantics import autoindex
+        except ImportError:
+            autoindex = None
+        entries = []
+        try:
+            with os.scandir(base) as it:
+                for entry in it:
+                    if entry.name.startswith("."):
+                        continue
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    entries.append((entry.name, entry.is_dir(), st.st_size, st.st_mtime))
+        except OSError:
+            return self.error_response(ex, 403)
+        entries.sort()
+        rows = ['<li><a href="../"> Parent Directory</a></li>'] if ex.uri != "/" else []
+        for name, is_dir, _size, _mtime in entries:
+            label = name + ("/" if is_dir else "")
+            rows.append(f'<li><a href="{_escape_path(label)}"> {errorpages.escape_html(label)}</a></li>')
+        title = f"Index of {errorpages.escape_html(ex.uri)}"
+        body = (f"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html>\n <head>\n"
+                f"  <title>{title}</title>\n </head>\n <body>\n<h1>{title}</h1>\n<ul>"
+                + "".join(rows) + "</ul>\n</body></html>\n").encode("utf-8", "surrogateescape")
+        return self._finish(ex, Response(200, [("Content-Type", "text/html;charset=UTF-8"),
+                                               ("Content-Length", str(len(body)))],
+                                         b"" if ex.request.method == "HEAD" else body))
+
+    def _not_found(self, ex: Exchange, cfg) -> Response:
+        fallback = cfg.get("FallbackResource")
+        if fallback and fallback != "disabled" and ex.redirected_from is None:
+            ex.redirected_from = 404
+            target = fallback if fallback.startswith("/") else "/" + fallback
+            srv = ex.settings
+            mapped = srv.aliases.translate(target, None, srv.docroot) if srv.aliases \
+                else Mapped(srv.docroot + target)
+            if isinstance(mapped, Mapped):
+                ex.uri, ex.filename = target, mapped.filename
+                return self._serve_path(ex)
+        self.log_error(ex, INFO, "core", f"AH00128: File does not exist: {ex.filename}")
+        return self.error_response(ex, 404)
+
+    @staticmethod
+    def _accept_path_info(cfg) -> bool:
+        value = cfg.get("AcceptPathInfo")
+        return str(value).lower() in ("on", "true", "1")
+
+    def _file(self, ex: Exchange, cfg, filename: str, st) -> Response:
+        """The default handler for a regular file: GET/HEAD with validators,
+        conditionals and ranges; OPTIONS; 405 for other methods."""
+        req = ex.request
+        method = req.method
+        if not stat.S_ISREG(st.st_mode):
+            self.log_error(ex, ERROR, "core", f"AH00038: Forbidden: {filename} doesn't "
+                           "point to a file or directory")
+            return self.error_response(ex, 403)
+        if method == "OPTIONS":
+            return self._finish(ex, Response(200, [("Allow", "GET,POST,OPTIONS,HEAD"),
+                                                   ("Content-Length", "0")]))
+        if method not in ("GET", "HEAD"):
+            self.log_error(ex, ERROR, "core", f"AH00132: file permissions deny server "
+                           f"access: {filename}" if False else
+                           f"Method {method} not allowed for {ex.uri}")
+            return self.error_response(ex, 405, allow="GET,POST,OPTIONS,HEAD")
+        try:
+            fd = os.open(filename, os.O_RDONLY)
+        except PermissionError:
+            self.log_error(ex, ERROR, "core", f"(13)Permission denied: AH00132: file "
+                           f"permissions deny server access: {filename}")
+            return self.error_response(ex, 403)
+        except OSError:
+            return self._not_found(ex, cfg)
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            return self.error_response(ex, 500)
+        headers = []
+        ctype = self._content_type(cfg, filename)
+        mtime_us = st.st_mtime_ns // 1000
+        etag_cfg = cfg.get("FileETag")
+        etag = make_etag(size=st.st_size, mtime_us=mtime_us, request_time_us=ex.start_us,
+                         inode=st.st_ino, bits=_etag_bits(etag_cfg))
+        last_modified = min(mtime_us, ex.start_us) // 1_000_000
+        headers.append(("Last-Modified", format_http_date(last_modified)))
+        if etag:
+            headers.append(("ETag", etag))
+        max_ranges = cfg.get("MaxRanges")
+        max_ranges = 200 if max_ranges in (None, -2) else (None if max_ranges == -1 else max_ranges)
+        decision = decide(_Headers(req), method=method, length=st.st_size, etag=etag,
+                          last_modified=last_modified,
+                          request_time=ex.start_us // 1_000_000, max_ranges=max_ranges)
+        status = decision.status
+        if status in (304, 412):
+            os.close(fd)
+            if status == 412:
+                headers.append(("Content-Length", "0"))
+                if ctype:
+                    headers.append(("Content-Type", ctype))
+            return self._finish(ex, Response(status, headers))
+        if status == 416:
+            os.close(fd)
+            return self.error_response(ex, 416)
+        headers.append(("Accept-Ranges", "bytes"))
+        sender = _sender(cfg)
+        plan = decision.plan
+        if status == 206 and len(plan.parts) == 1:
+            start, end = plan.parts[0]
+            headers.append(("Content-Range", f"bytes {start}-{end}/{st.st_size}"))
+            headers.append(("Content-Length", str(end - start + 1)))
+            if ctype:
+                headers.append(("Content-Type", ctype))
+            body = b"" if method == "HEAD" else FileBody(fd, start, end - start + 1,
+                                                        sender=sender, close_fd=True)
+        elif status == 206:
+            from ..semantics.ranges import multipart_framing
+            framing = multipart_framing(plan.parts, st.st_size, ctype or "text/plain")
+            headers.append(("Content-Type", framing.content_type))
+            if framing.apache_sends_content_length:
+                headers.append(("Content-Length", str(framing.content_length)))
+            body = b"" if method == "HEAD" else _multipart_body(fd, framing)
+            if method == "HEAD":
+                os.close(fd)
+        else:
+            headers.append(("Content-Length", str(st.st_size)))
+            if ctype:
+                headers.append(("Content-Type", ctype))
+            body = b"" if method == "HEAD" else FileBody(fd, 0, st.st_size, sender=sender,
+                                                        close_fd=True)
+        if method == "HEAD":
+            os.close(fd)
+        ex.content_type = ctype
+        return self._finish(ex, Response(status, headers, body))
+
+    def _content_type(self, cfg, filename: str) -> str | None:
+        forced = cfg.get("ForceType")
+        if forced and str(forced).lower() != "none":
+            ctype = str(forced)
+        else:
+            result = find_ct(filename, self.types, self._extension_map(cfg))
+            ctype = result.content_type
+            if ctype and result.charset if hasattr(result, "charset") else False:
+                pass
+        default_charset = cfg.get("AddDefaultCharset")
+        if ctype and default_charset and ctype in ("text/plain", "text/html"):
+            ctype = f"{ctype}; charset={default_charset}"
+        return ctype
+
+    def _extension_map(self, cfg) -> dict:
+        hit = self._ext_maps.get(id(cfg))
+        if hit is not None and hit[0] is cfg:
+            return hit[1]
+        fields: dict[str, dict[str, str]] = {"type": {}, "charset": {}, "language": {},
+                                             "encoding": {}, "handler": {}}
+        removed: list[str] = []
+        for name in ("AddType", "AddCharset", "AddLanguage", "AddEncoding", "AddHandler",
+                     "RemoveType"):
+            for v in cfg.get(name) or ():
+                field_name = getattr(v, "field", None)
+                ext = getattr(v, "extension", None)
+                if field_name is None or ext is None:
+                    continue
+                if name == "RemoveType" or not getattr(v, "value", ""):
+                    removed.append(ext)
+                else:
+                    fields.setdefault(field_name, {})[ext] = v.value
+        ext_map = build_extension_map(add_type=fields["type"], add_charset=fields["charset"],
+                                      add_language=fields["language"],
+                                      add_encoding=fields["encoding"],
+                                      add_handler=fields["handler"], remove_type=removed)
+        if len(self._ext_maps) > 4096:
+            self._ext_maps.clear()
+        self._ext_maps[id(cfg)] = (cfg, ext_map)
+        return ext_map
+
+    # -- responses -------------------------------------------------------------------
+    def _self_url(self, ex: Exchange, path: str) -> str:
+        """``ap_construct_url``: scheme://host[:port]path (UseCanonicalName Off:
+        the Host the client sent)."""
+        req = ex.request
+        host = req.get("Host")
+        if not host:
+            srv = ex.settings
+            host = srv.server_name if srv.port == 80 else f"{srv.server_name}:{srv.port}"
+        return f"http://{host}{path}"
+
+    def redirect(self, ex: Exchange, status: int, location: str | None) -> Response:
+        if location is not None and not _is_absolute(location):
+            location = self._self_url(ex, location)
+        return self.error_response(ex, status, location=location)
+
+    def error_response(self, ex: Exchange, status: int, *, location: str | None = None,
+                       allow: str | None = None) -> Response:
+        """Apache's error page, or the configured ErrorDocument."""
+        req = ex.request
+        headers: list[tuple[str, str]] = []
+        if location is not None:
+            headers.append(("Location", location))
+        if allow is not None:
+            headers.append(("Allow", allow))
+        cfg = ex.config
+        doc = _error_document(cfg, status) if cfg is not None and ex.redirected_from is None else None
+        if doc is not None:
+            kind, value = doc
+            if kind == "message":
+                body = value.encode("utf-8", "surrogateescape")
+                headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
+                headers.append(("Content-Length", str(len(body))))
+                return self._finish(ex, Response(status, headers,
+                                                 b"" if req.method == "HEAD" else body))
+            if kind == "remote":
+                return self._finish(ex, Response(302, [("Location", value),
+                                                       ("Content-Length", "0")]))
+            if kind == "local":
+                ex.redirected_from = status
+                env_uri = ex.uri
+                ex.env["REDIRECT_STATUS"] = str(status)
+                ex.env["REDIRECT_URL"] = env_uri
+                target = value.split("?", 1)[0]
+                srv = ex.settings
+                mapped = srv.aliases.translate(target, None, srv.docroot) if srv.aliases \
+                    else Mapped(srv.docroot + target)
+                if isinstance(mapped, Mapped):
+                    ex.uri, ex.filename = target, mapped.filename
+                    inner = self._serve_path(ex)
+                    if inner.status == 200:
+                        inner.status = status
+                        return inner
+                    return self._canned(ex, status, headers, recursive=inner.status)
+        return self._canned(ex, status, headers)
+
+    def _canned(self, ex: Exchange, status: int, headers, recursive: int | None = None) -> Response:
+        req = ex.request
+        srv = ex.settings
+        sig_mode = "off"
+        if ex.config is not None:
+            sig_mode = ex.config.get("ServerSignature") or "off"
+        elif ex.view is not None:
+            sig_mode = ex.view.get("ServerSignature") or "off"
+        sig = ""
+        if srv is not None and sig_mode != "off":
+            sig = errorpages.signature(sig_mode, banner=self.banner,
+                                       server_name=srv.server_name, port=srv.port,
+                                       server_admin=srv.admin)
+        location = next((v for k, v in headers if k == "Location"), None)
+        page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
+                                     method=req.method, location=location,
+                                     server_admin=srv.admin if srv else "[no address given]",
+                                     expect=req.get("Expect"))
+        if page is None:
+            return self._finish(ex, Response(status, headers))
+        body = page.encode("latin-1", "replace")
+        headers.append(("Content-Length", str(len(body))))
+        headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
+        return self._finish(ex, Response(status, headers, b"" if req.method == "HEAD" else body))
+
+    def protocol_error(self, status: int, request=None) -> Response:
+        """The page for an error the protocol layer found (400, 408, 413...),
+        before any server was chosen: the main server's."""
+        ex = Exchange(request if request is not None else _NoRequest())
+        ex.view = self.views[0]
+        ex.settings = self.settings[0]
+        if request is not None:
+            self._inflight[id(request)] = ex
+        return self._canned(ex, status, [])
+
+    def _finish(self, ex: Exchange, response: Response) -> Response:
+        ex.status = response.status
+        return response
+
+    # -- logging ---------------------------------------------------------------------
+    def log_error(self, ex: Exchange, level: int, module: str, message: str,
+                  code=None) -> None:
+        index = ex.view.index if ex.view is not None else 0
+        req = ex.request
+        client = req.client if req.client else None
+        try:
+            self.logs.error[index].log(level, module, message, client=client)
+        except Exception:   # a log failure must not fail the request
+            pass
+
+    def log_access(self, request, response, bytes_sent: int, duration: float) -> None:
+        ex = self._inflight.pop(id(request), None)
+        view_index = ex.view.index if ex is not None and ex.view is not None else 0
+        logs = self.logs.access[view_index]
+        if not logs:
+            return
+        srv = self.settings[view_index]
+        client = request.client or ("-", 0)
+        local = request.server or ("-", 0)
+        end_us = time.time_ns() // 1000
+        record = LogRecord(
+            request_line=request.request_line,
+            method=request.method, uri=ex.uri if ex else request.path,
+            query=ex.query if ex else request.query,
+            protocol=f"HTTP/{request.http_version}", status=response.status,
+            bytes_sent=bytes_sent, content_type=ex.content_type if ex else None,
+            headers_in={k.lower(): v for k, v in request.headers},
+            headers_out=response.headers, env=ex.env if ex else {},
+            remote_ip=client[0], remote_port=client[1], local_ip=local[0],
+            local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
+            filename=ex.filename if ex else None, user=ex.user if ex else None,
+            request_time_us=ex.start_us if ex else end_us - int(duration * 1e6),
+            end_time_us=end_us)
+        for log, _inherit in logs:
+            log.log(record)
+
+
+class _Headers:
+    """The request's headers as the Mapping the semantics helpers expect
+    (the request's own lookup is already case-insensitive)."""
+
+    __slots__ = ("_req",)
+
+    def __init__(self, req) -> None:
+        self._req = req
+
+    def get(self, name: str, default=None):
+        return self._req.get(name, default)
+
+    def items(self):
+        return ()
+
+
+class _NoRequest:
+    method = "GET"
+    target = "/"
+    client = None
+    server = None
+    http_version = "1.1"
+    headers: list = []
+
+    def get(self, name, default=None):
+        return default
+
+
+def _authz_from_origins(cfg) -> AuthzGroup | None:
+    """Require as merged: mod_authz_core's per-section groups and AuthMerging."""
+    sections = getattr(cfg, "authz_sections", None)
+    rules = cfg.get("Require") or ()
+    groups = [s for s in cfg.authz if s.kind in ("requireall", "requireany", "requirenone")]
+    limits = [s for s in cfg.authz if s.kind in ("limit", "limitexcept")]
+    if not rules and not groups and not limits:
+        return None
+    # The nearer section's Require set replaces (AuthMerging Off): the
+    # merged "Require" value holds the whole chain, so take the rules of the
+    # scope that set it last.
+    origin = cfg.origins.get("Require")
+    if origin is not None:
+        rules = origin.value if isinstance(origin.value, tuple) else (origin.value,)
+    from ..config.model import Setting
+    settings = [Setting("Require", tuple(rules), "", 0)] if rules else []
+    return group_of(settings, groups + limits, "<RequireAny>")
+
+
+def _error_document(cfg, status: int):
+    docs = cfg.get("ErrorDocument") or ()
+    for doc in reversed(tuple(docs)):
+        if getattr(doc, "status", None) == status:
+            if doc.kind == "default":
+                return None
+            value = doc.value
+            if doc.kind == "message" and value.startswith('"'):
+                value = value[1:]
+            return doc.kind, value
+    return None
+
+
+def _etag_bits(value) -> int:
+    bits = getattr(value, "bits", None)
+    if bits is None or bits & 0x10:      # ETAG_UNSET: Apache's default MTime Size
+        return 0x2 | 0x4
+    return bits
+
+
+def _sender(cfg) -> str:
+    if cfg.get("EnableSendfile"):
+        return "sendfile"
+    if cfg.get("EnableMMAP"):
+        return "mmap"
+    return "read"
+
+
+async def _multipart_body(fd: int, framing):
+    try:
+        for piece in framing.pieces:
+            if isinstance(piece, (bytes, bytearray)):
+                yield bytes(piece)
+            else:
+                start, end = piece
+                os.lseek(fd, start, os.SEEK_SET)
+                remaining = end - start + 1
+                while remaining > 0:
+                    chunk = os.read(fd, min(remaining, 65536))
+                    if not chunk:
+                        return
+                    remaining -= len(chunk)
+                    yield chunk
+    finally:
+        os.close(fd)
+
+
+def _escape_path(path: str) -> str:
+    from urllib.parse import quote
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
+def _is_absolute(url: str) -> bool:
+    head, sep, _ = url.partition(":")
+    return bool(sep) and head.isalpha()
