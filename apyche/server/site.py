@@ -116,6 +116,77 @@ class Site:
         # Requests answered but not yet logged (the protocol reports each
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
+        self._fast: dict[tuple, _FastEntry] = {}
+
+    # -- the fast path -----------------------------------------------------------
+    # A plain GET/HEAD of a static file, asked again, is answered from what
+    # the full pipeline decided the first time - as long as the inputs it
+    # depended on still hold: the file's identity (inode, size, mtime) and
+    # every .htaccess probed on the way (stat() each).  Only requests whose
+    # answer depends on nothing else are remembered: no Range or
+    # conditional headers, no symlink checks, no <If>, no per-request
+    # environment or header rewriting, access rules that are not per client.
+    def _fast_path(self, request) -> Response | None:
+        if request.method not in _FAST_METHODS:
+            return None
+        entry = self._fast.get((request.server, request.get("Host"), request.target))
+        if entry is None:
+            return None
+        for name in _VALIDATOR_HEADERS:
+            if request.get(name) is not None:
+                return None
+        try:
+            st = os.stat(entry.filename)
+        except OSError:
+            return None
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != entry.signature:
+            return None
+        for path, key in entry.probes:
+            try:
+                pst = os.stat(path)
+                now = (pst.st_ino, pst.st_size, pst.st_mtime_ns)
+            except OSError:
+                now = None
+            if now != key:
+                return None
+        if request.method == "HEAD":
+            body = b""
+        else:
+            try:
+                fd = os.open(entry.filename, os.O_RDONLY)
+            except OSError:
+                return None
+            body = FileBody(fd, 0, st.st_size, sender=entry.sender, close_fd=True)
+        self._inflight[id(request)] = entry.exchange
+        return Response(200, list(entry.headers), body)
+
+    def _remember_fast(self, ex: Exchange, response: Response) -> None:
+        req = ex.request
+        if (response.status != 200 or req.method not in _FAST_METHODS
+                or ex.filename is None or ex.config is None):
+            return
+        if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
+            return
+        cfg = ex.config
+        if cfg.ifs or _per_request(cfg) or not _client_independent(self._authz_for(cfg)) \
+                or cfg.get("allow") or cfg.get("deny"):
+            return
+        directory = ex.filename[:ex.filename.rfind("/") + 1]
+        walk = self.resolver.directory_walk(ex.view, directory)
+        if walk.symlink_checks or symlink_policy(getattr(cfg.get("Options"), "opts", 4)) != FOLLOW:
+            return
+        try:
+            st = os.stat(ex.filename)
+        except OSError:
+            return
+        if st.st_mtime_ns // 1000 > ex.start_us - 2_000_000:
+            return   # a weak ETag / Last-Modified that still depends on "now"
+        if len(self._fast) > 8192:
+            self._fast.clear()
+        headers = tuple((k, v) for k, v in response.headers)
+        self._fast[(req.server, req.get("Host"), req.target)] = _FastEntry(
+            ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns), walk.htaccess_probes,
+            headers, _sender(cfg), ex)
 
     # -- config-load work ---------------------------------------------------
     def _settings(self, view) -> ServerSettings:
@@ -162,10 +233,14 @@ class Site:
 
     # -- the pipeline --------------------------------------------------------
     def handle(self, request) -> Response:
+        fast = self._fast_path(request)
+        if fast is not None:
+            return fast
         ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
                       or time.time_ns() // 1000)
         try:
             response = self._process(ex)
+            self._remember_fast(ex, response)
         except Exception as exc:  # a bug must cost one 500, not the worker
             self.log_error(ex, ERROR, "core", f"apyche internal error: {exc!r}", code=None)
             response = self.error_response(ex, 500)
@@ -692,7 +767,7 @@ class Site:
             query=ex.query if ex else request.query,
             protocol=f"HTTP/{request.http_version}", status=response.status,
             bytes_sent=bytes_sent, content_type=ex.content_type if ex else None,
-            headers_in={k.lower(): v for k, v in request.headers},
+            headers_in=_Headers(request),
             headers_out=response.headers, env=ex.env if ex else {},
             remote_ip=client[0], remote_port=client[1], local_ip=local[0],
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
@@ -701,6 +776,46 @@ class Site:
             end_time_us=end_us)
         for log, _inherit in logs:
             log.log(record)
+
+
+_FAST_METHODS = frozenset(("GET", "HEAD"))
+_VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
+                      "If-Unmodified-Since", "If-Range")
+# Directives whose effect depends on the request beyond its URL.
+_PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
+                "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")
+
+
+def _client_independent(group) -> bool:
+    """True when the Require tree's answer is the same for every request
+    (only "Require all ..." rules, not limited to some methods)."""
+    if group is None:
+        return True
+    for child in group.children:
+        if isinstance(child, AuthzGroup):
+            if not _client_independent(child):
+                return False
+        elif child.provider != "all" or getattr(child, "limited", None) is not None:
+            return False
+    return True
+
+
+def _per_request(cfg) -> bool:
+    if str(cfg.get("HostnameLookups") or "off").lower() != "off":
+        return True
+    return any(name in cfg for name in _PER_REQUEST)
+
+
+class _FastEntry:
+    __slots__ = ("filename", "signature", "probes", "headers", "sender", "exchange")
+
+    def __init__(self, filename, signature, probes, headers, sender, exchange) -> None:
+        self.filename = filename
+        self.signature = signature
+        self.probes = probes
+        self.headers = headers
+        self.sender = sender
+        self.exchange = exchange
 
 
 class _Headers:
