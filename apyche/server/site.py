@@ -42,6 +42,7 @@ from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
 from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
+from .headers import apply_response_headers, request_env
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
 from .mapping import Mapped, Redirected, alias_table
@@ -291,6 +292,8 @@ class Site:
             cfg = self.resolver.file_walk(cfg, filename.rsplit("/", 1)[-1])
         cfg = self.resolver.location_walk(view, cfg, ex.uri)
         ex.config = cfg
+        if _has_env_rules(cfg):
+            request_env(ex, cfg)
         refused = self._check_access(ex, cfg)
         if refused is not None:
             return refused
@@ -738,6 +741,9 @@ class Site:
 
     def _finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status
+        if ex.config is not None and "Header" in ex.config:
+            response.headers = apply_response_headers(ex, ex.config, response.status,
+                                                      response.headers)
         return response
 
     # -- logging ---------------------------------------------------------------------
@@ -798,6 +804,14 @@ def _client_independent(group) -> bool:
         elif child.provider != "all" or getattr(child, "limited", None) is not None:
             return False
     return True
+
+
+_ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase",
+                   "SetEnv", "UnsetEnv", "PassEnv")
+
+
+def _has_env_rules(cfg) -> bool:
+    return any(name in cfg for name in _ENV_DIRECTIVES)
 
 
 def _per_request(cfg) -> bool:
