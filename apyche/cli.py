@@ -4,7 +4,7 @@
 [-t] [-S] [-M] [-v] [-V] [-k start|stop|restart|graceful|graceful-stop] [-X]``
 behaves as ``httpd``/``apache2`` does, so scripts and habits carry over.
 Subcommands: ``configtest`` (as ``apachectl configtest``), ``serve``,
-``explain``.
+``explain``, ``logresolve`` (as Apache's, resolving concurrently).
 
 Output: Apache's plain lines when stderr is not a terminal (scripts grep
 "Syntax OK" and "Syntax error on line"); on a terminal the same lines
@@ -22,7 +22,7 @@ from . import SERVER_VERSION, __version__
 from .config.errors import ConfigError, ConfigWarning
 from .resources import default_config
 
-SUBCOMMANDS = ("configtest", "serve", "explain")
+SUBCOMMANDS = ("configtest", "serve", "explain", "logresolve")
 
 
 def _argv0() -> str:
@@ -246,6 +246,9 @@ def _show_compile_settings() -> int:
 def _subcommand(name: str, argv: list[str]) -> int:
     if name == "configtest":
         return _configtest_cmd(argv)
+    if name == "logresolve":
+        from .logresolve import main as logresolve_main
+        return logresolve_main(argv, prog="apyche logresolve")
     from .serve_cli import explain_cmd, serve_cmd
     if name == "serve":
         return serve_cmd(argv)
