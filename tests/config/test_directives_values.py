@@ -336,7 +336,7 @@ def test_unixd():
     assert msg.startswith("Error:\tApache has not been designed to serve pages while\n")
     with pytest.raises(V.FatalConfigError) as info:
         run("User no-such-user-xyz")
-    assert info.value.message == "AH00543: apache2: bad user name no-such-user-xyz"
+    assert info.value.message == "AH00543: {argv0}: bad user name no-such-user-xyz"
     assert info.value.code == "AH00543"
 
 

@@ -32,7 +32,7 @@ def uname2id(name: str) -> int:
     try:
         return pwd.getpwnam(name).pw_uid
     except KeyError:
-        raise FatalConfigError(f"AH00543: {argv0}: bad user name {name}",
+        raise FatalConfigError(f"AH00543: {{argv0}}: bad user name {name}",
                                "AH00543") from None
 
 
@@ -42,7 +42,7 @@ def gname2id(name: str) -> int:
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise FatalConfigError(f"AH00544: {argv0}: bad group name {name}",
+        raise FatalConfigError(f"AH00544: {{argv0}}: bad group name {name}",
                                "AH00544") from None
 
 
