@@ -31,7 +31,7 @@ from typing import Any
 
 from .. import SERVER_VERSION
 from ..config.model import ServerConfig
-from ..config.words import getword
+from ..config.words import getword, split_words
 from ..http.response import FileBody, Response
 from ..logs.errorlog import ERROR, INFO
 from ..logs.format import LogRecord
@@ -118,6 +118,7 @@ class Site:
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
         self._fast: dict[tuple, _FastEntry] = {}
+        self._autoindex: dict[int, tuple[Any, Any]] = {}
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
@@ -471,35 +472,82 @@ class Site:
         return self.error_response(ex, 403)
 
     def _listing(self, ex: Exchange, cfg, base: str) -> Response:
-        try:
-            from ..semantics import autoindex
-        except ImportError:
-            autoindex = None
-        entries = []
+        """mod_autoindex: the listing of *base*, as Apache renders it."""
+        from ..semantics import autoindex
+        aicfg = self._autoindex_config(cfg)
+        listing = []
         try:
             with os.scandir(base) as it:
                 for entry in it:
-                    if entry.name.startswith("."):
-                        continue
                     try:
                         st = entry.stat()
                     except OSError:
                         continue
-                    entries.append((entry.name, entry.is_dir(), st.st_size, st.st_mtime))
-        except OSError:
+                    listing.append((entry.name, entry.is_dir(), st.st_size, st.st_mtime))
+        except OSError as exc:
+            self.log_error(ex, ERROR, "autoindex", f"({exc.errno}){exc.strerror}: "
+                           f"AH01275: Can't open directory for index: {base}")
             return self.error_response(ex, 403)
-        entries.sort()
-        rows = ['<li><a href="../"> Parent Directory</a></li>'] if ex.uri != "/" else []
-        for name, is_dir, _size, _mtime in entries:
-            label = name + ("/" if is_dir else "")
-            rows.append(f'<li><a href="{_escape_path(label)}"> {errorpages.escape_html(label)}</a></li>')
-        title = f"Index of {errorpages.escape_html(ex.uri)}"
-        body = (f"<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 3.2 Final//EN\">\n<html>\n <head>\n"
-                f"  <title>{title}</title>\n </head>\n <body>\n<h1>{title}</h1>\n<ul>"
-                + "".join(rows) + "</ul>\n</body></html>\n").encode("utf-8", "surrogateescape")
-        return self._finish(ex, Response(200, [("Content-Type", "text/html;charset=UTF-8"),
-                                               ("Content-Length", str(len(body)))],
-                                         b"" if ex.request.method == "HEAD" else body))
+        entries = autoindex.entries_from_listing(listing, self.types, self._extension_map(cfg))
+        srv = ex.settings
+        sig_mode = cfg.get("ServerSignature") or "off"
+        sig = "" if sig_mode == "off" else errorpages.signature(
+            sig_mode, banner=self.banner, server_name=srv.server_name, port=srv.port,
+            server_admin=srv.admin, prefix="")
+        header = self._included(cfg, base, aicfg, "header")
+        readme = self._included(cfg, base, aicfg, "readme")
+        body, ctype = autoindex.render_index(
+            autoindex.IndexRequest(ex.uri, base, ex.query), entries, aicfg,
+            header=header, readme=readme, signature=sig)
+        data = body.encode("utf-8", "surrogateescape")
+        ex.content_type = ctype
+        return self._finish(ex, Response(200, [("Content-Length", str(len(data))),
+                                               ("Content-Type", ctype)],
+                                         b"" if ex.request.method == "HEAD" else data))
+
+    def _autoindex_config(self, cfg):
+        """mod_autoindex's record for this directory: each merged scope's
+        autoindex directives applied, then merged in order
+        (``merge_autoindex_configs``)."""
+        from ..semantics import autoindex
+        hit = self._autoindex.get(id(cfg))
+        if hit is not None and hit[0] is cfg:
+            return hit[1]
+        merged = autoindex.AutoindexConfig()
+        for scope in cfg.scopes:
+            pairs = [(s.name, split_words(s.args)) for s in scope.settings
+                     if s.name in _AUTOINDEX_DIRECTIVES]
+            if pairs:
+                try:
+                    own = autoindex.apply_directives(pairs, section_path=scope.path)
+                except Exception:   # validated at config load
+                    continue
+                merged = autoindex.merge_configs(merged, own)
+        if len(self._autoindex) > 4096:
+            self._autoindex.clear()
+        self._autoindex[id(cfg)] = (cfg, merged)
+        return merged
+
+    def _included(self, cfg, base: str, aicfg, which: str):
+        """HeaderName/ReadmeName: a text or HTML file in the directory."""
+        from ..semantics import autoindex
+        name = getattr(aicfg, f"{which}_name", None) or getattr(aicfg, which, None)
+        if not name or not isinstance(name, str) or name.startswith("/"):
+            return None
+        for candidate in (name,):
+            path = base + candidate
+            try:
+                with open(path, "rb") as fh:
+                    data = fh.read(1 << 20)
+            except OSError:
+                continue
+            ctype = self._content_type(cfg, path) or ""
+            if ctype.startswith(("text/html", "application/xhtml+xml")):
+                return autoindex.IncludedFile(data.decode("utf-8", "surrogateescape"), True)
+            if ctype.startswith("text/"):
+                return autoindex.IncludedFile(data.decode("utf-8", "surrogateescape"), False)
+            return None
+        return None
 
     def _not_found(self, ex: Exchange, cfg) -> Response:
         fallback = cfg.get("FallbackResource")
@@ -784,6 +832,11 @@ class Site:
             log.log(record)
 
 
+_AUTOINDEX_DIRECTIVES = frozenset((
+    "IndexOptions", "IndexIgnore", "IndexIgnoreReset", "IndexOrderDefault",
+    "IndexStyleSheet", "IndexHeadInsert", "HeaderName", "ReadmeName", "AddDescription",
+    "AddIcon", "AddIconByType", "AddIconByEncoding", "AddAlt", "AddAltByType",
+    "AddAltByEncoding", "DefaultIcon"))
 _FAST_METHODS = frozenset(("GET", "HEAD"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")

@@ -73,17 +73,24 @@ def default(name: str) -> Any:
 class DirConfig:
     """The merged per-directory configuration at one point of the walk."""
 
-    __slots__ = ("values", "origins", "files", "ifs", "authz", "trail")
+    __slots__ = ("values", "origins", "files", "ifs", "authz", "scopes")
 
     def __init__(self, values: dict[str, Any], origins: dict[str, Setting],
                  files: tuple[Section, ...] = (), ifs: tuple[Section, ...] = (),
-                 authz: tuple[Section, ...] = (), trail: tuple[str, ...] = ()) -> None:
+                 authz: tuple[Section, ...] = (),
+                 scopes: tuple["ScopeConfig", ...] = ()) -> None:
         self.values = values      # directive name -> merged value
         self.origins = origins    # directive name -> the Setting that set it last
         self.files = files        # <Files>/<FilesMatch> still to match
         self.ifs = ifs            # <If>/<ElseIf>/<Else> to evaluate
         self.authz = authz        # <Limit>/<Require*> for access control
-        self.trail = trail        # labels of what was merged, in order
+        self.scopes = scopes      # what was merged, in order (for modules that
+                                  # merge their own records, and for explain)
+
+    @property
+    def trail(self) -> tuple[str, ...]:
+        """Labels of what was merged, in order."""
+        return tuple(s.label for s in self.scopes)
 
     def get(self, name: str, fallback: Any = _MISSING) -> Any:
         """The merged value of *name*, else Apache's default for it."""
@@ -105,13 +112,15 @@ EMPTY = DirConfig({}, {})
 class ScopeConfig:
     """One section's (or server level's) own settings, folded once."""
 
-    __slots__ = ("values", "origins", "files", "ifs", "authz", "label")
+    __slots__ = ("values", "origins", "files", "ifs", "authz", "label", "settings", "path")
 
     def __init__(self, settings: Iterable[Setting], sections: Iterable[Section],
-                 label: str) -> None:
+                 label: str, path: str | None = None) -> None:
+        self.path = path          # the section's path (cmd->path), None at server level
         rules = _rules()
         values: dict[str, Any] = {}
         origins: dict[str, Setting] = {}
+        settings = tuple(settings)
         for s in settings:
             if s.name in values:
                 combine = rules.get(s.name, (_replace, _replace))[1]
@@ -121,6 +130,7 @@ class ScopeConfig:
             origins[s.name] = s
         self.values = values
         self.origins = origins
+        self.settings = tuple(settings) if not isinstance(settings, tuple) else settings
         sections = tuple(sections)
         self.files = tuple(s for s in sections if s.kind in FILE_KINDS)
         self.ifs = tuple(s for s in sections if s.kind in IF_KINDS)
@@ -132,7 +142,7 @@ def merge(base: DirConfig, scope: ScopeConfig) -> DirConfig:
     """``ap_merge_per_dir_configs(base, scope)``: *scope* is the nearer one."""
     if not scope.values and not scope.files and not scope.ifs and not scope.authz:
         return DirConfig(base.values, base.origins, base.files, base.ifs,
-                         base.authz, base.trail + (scope.label,))
+                         base.authz, base.scopes + (scope,))
     rules = _rules()
     values = dict(base.values)
     for name, value in scope.values.items():
@@ -148,7 +158,7 @@ def merge(base: DirConfig, scope: ScopeConfig) -> DirConfig:
     origins = dict(base.origins)
     origins.update(scope.origins)
     return DirConfig(values, origins, base.files + scope.files, base.ifs + scope.ifs,
-                     base.authz + scope.authz, base.trail + (scope.label,))
+                     base.authz + scope.authz, base.scopes + (scope,))
 
 
 __all__ = ["DirConfig", "ScopeConfig", "merge", "default", "EMPTY", "DIRECTORY",

@@ -88,7 +88,8 @@ def _entries(sections, kinds) -> list[SectionEntry]:
     for sec in sections:
         if sec.kind in kinds:
             out.append(SectionEntry(sec, ScopeConfig(sec.settings, sec.sections,
-                                                     f"{sec.label()} ({sec.file}:{sec.line})"),
+                                                     f"{sec.label()} ({sec.file}:{sec.line})",
+                                                     sec.pattern),
                                     _count_dirs(sec.pattern) if sec.kind == DIRECTORY else 0,
                                     sec.regex is None and _has_wildcard(sec.pattern)))
     return out

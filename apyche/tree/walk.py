@@ -223,7 +223,7 @@ class Resolver:
                                       override_opts)
             except ConfigError as err:
                 return cfg, HtaccessError(path, f"{path}: {err.message}")
-            return merge(cfg, ScopeConfig(scope.settings, scope.sections, path)), None
+            return merge(cfg, ScopeConfig(scope.settings, scope.sections, path, directory)), None
         return cfg, None
 
     def regex_walk(self, view: ServerView, walk: DirWalk, filename: str) -> DirConfig:
@@ -272,7 +272,8 @@ class Resolver:
         scope = self._scopes.get(id(section))
         if scope is None:
             scope = ScopeConfig(section.settings, section.sections,
-                                f"{section.label()} ({section.file}:{section.line})")
+                                f"{section.label()} ({section.file}:{section.line})",
+                                section.pattern)
             self._scopes[id(section)] = scope
         return scope
 
