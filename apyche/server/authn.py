@@ -555,18 +555,70 @@ def bcrypt_hash(pw: bytes, setting: bytes) -> bytes | None:
     P0, S0 = _bf_initial()
     P = [P0[i] ^ expanded[i] for i in range(18)]
     P[0] ^= sign
-    S = list(S0)
+    boxes = [S0[0:256], S0[256:512], S0[512:768], S0[768:1024]]
+    s0, s1, s2, s3 = boxes
+    M = 0xFFFFFFFF
 
     def enc(L: int, R: int) -> tuple[int, int]:
+        # one Blowfish block with the current P (read afresh: the P-array
+        # is rewritten while it is being used)
         p = P
-        s = S
         L ^= p[0]
         for i in range(1, 17, 2):
-            R ^= ((((s[L >> 24] + s[256 | (L >> 16 & 0xFF)]) & 0xFFFFFFFF)
-                   ^ s[512 | (L >> 8 & 0xFF)]) + s[768 | (L & 0xFF)]) & 0xFFFFFFFF ^ p[i]
-            L ^= ((((s[R >> 24] + s[256 | (R >> 16 & 0xFF)]) & 0xFFFFFFFF)
-                   ^ s[512 | (R >> 8 & 0xFF)]) + s[768 | (R & 0xFF)]) & 0xFFFFFFFF ^ p[i + 1]
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                   ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p[i]
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                   ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p[i + 1]
         return R ^ p[17], L
+
+    def fill_boxes(L: int, R: int, data: list[int] | None, k: int) -> None:
+        # the S-box part of the key schedule, unrolled: P is constant here
+        (p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12, p13, p14, p15, p16,
+         p17) = P
+        s0, s1, s2, s3 = boxes          # locals, not closure cells: faster
+        M = 0xFFFFFFFF
+        for box in boxes:
+            for i in range(0, 256, 2):
+                if data is not None:
+                    L ^= data[k]
+                    R ^= data[k + 1]
+                    k = (k + 2) & 3
+                L ^= p0
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p1
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p2
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p3
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p4
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p5
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p6
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p7
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p8
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p9
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p10
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p11
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p12
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p13
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p14
+                R ^= ((((s0[L >> 24] + s1[L >> 16 & 255]) & M)
+                       ^ s2[L >> 8 & 255]) + s3[L & 255]) & M ^ p15
+                L ^= ((((s0[R >> 24] + s1[R >> 16 & 255]) & M)
+                       ^ s2[R >> 8 & 255]) + s3[R & 255]) & M ^ p16
+                L, R = R ^ p17, L
+                box[i] = L
+                box[i + 1] = R
 
     sw = [int.from_bytes(salt[i:i + 4], "big") for i in range(0, 16, 4)]
 
@@ -580,21 +632,15 @@ def bcrypt_hash(pw: bytes, setting: bytes) -> bytes | None:
                 k = (k + 2) & 3
             L, R = enc(L, R)
             P[i], P[i + 1] = L, R
-        for i in range(0, 1024, 2):
-            if data is not None:
-                L ^= data[k]
-                R ^= data[k + 1]
-                k = (k + 2) & 3
-            L, R = enc(L, R)
-            S[i], S[i + 1] = L, R
+        fill_boxes(L, R, data, k)
 
     expand(sw)
     salt18 = [sw[i & 3] for i in range(18)]
-    key_after_sign = expanded
     for _ in range(1 << cost):
+        # the expanded key without 'sign': crypt_blowfish applies that to
+        # the initial state only
         for i in range(18):
-            P[i] ^= key_after_sign[i]
-        # crypt_blowfish XORs P[0] with 'sign' only in the initial state
+            P[i] ^= expanded[i]
         expand(None)
         for i in range(18):
             P[i] ^= salt18[i]

@@ -48,6 +48,7 @@ from .logs import ServerLogs
 from .mapping import Mapped, Redirected, alias_table
 
 OPT_INDEXES = 1
+OPT_MULTIVIEWS = 128
 
 
 @dataclass
@@ -83,6 +84,10 @@ class Exchange:
     content_type: str | None = None
     redirected_from: int | None = None
     start_us: int = 0
+    # False once the answer depended on more than the URL and the files
+    # (content negotiation on Accept*, an internal redirect...): the fast
+    # path must not replay it.
+    replayable: bool = True
 
 
 def _server_banner(tokens: str) -> str:
@@ -119,6 +124,7 @@ class Site:
         self._inflight: dict[int, Exchange] = {}
         self._fast: dict[tuple, _FastEntry] = {}
         self._autoindex: dict[int, tuple[Any, Any]] = {}
+        self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
@@ -164,8 +170,8 @@ class Site:
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:
         req = ex.request
-        if (response.status != 200 or req.method not in _FAST_METHODS
-                or ex.filename is None or ex.config is None):
+        if (response.status != 200 or req.method not in _FAST_METHODS or not ex.replayable
+                or ex.filename is None or ex.config is None or ex.redirected_from is not None):
             return
         if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
             return
@@ -550,6 +556,9 @@ class Site:
         return None
 
     def _not_found(self, ex: Exchange, cfg) -> Response:
+        negotiated = self._multiviews(ex, cfg, ex.filename)
+        if negotiated is not None:
+            return negotiated
         fallback = cfg.get("FallbackResource")
         if fallback and fallback != "disabled" and ex.redirected_from is None:
             ex.redirected_from = 404
@@ -562,6 +571,109 @@ class Site:
                 return self._serve_path(ex)
         self.log_error(ex, INFO, "core", f"AH00128: File does not exist: {ex.filename}")
         return self.error_response(ex, 404)
+
+    # -- content negotiation (mod_negotiation) ---------------------------------
+    def _handler_of(self, cfg, filename: str) -> str | None:
+        handler = cfg.get("SetHandler")
+        if handler and str(handler).lower() != "none":
+            return str(handler)
+        return find_ct(filename, self.types, self._extension_map(cfg)).handler
+
+    def _listing_of(self, directory: str):
+        """The directory's members, cached while its mtime is unchanged: a
+        MultiViews request costs one stat() of the directory, not a scan."""
+        try:
+            mtime = os.stat(directory).st_mtime_ns
+        except OSError:
+            return None
+        hit = self._scans.get(directory)
+        if hit is not None and hit[0] == mtime:
+            return hit[1]
+        members = []
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    members.append((entry.name, stat.S_ISDIR(st.st_mode), st.st_size))
+        except OSError:
+            return None
+        if len(self._scans) > 4096:
+            self._scans.clear()
+        self._scans[directory] = (mtime, members)
+        return members
+
+    def _multiviews(self, ex: Exchange, cfg, filename: str) -> Response | None:
+        """Options MultiViews: choose among ``name.*`` for a missing ``name``."""
+        from ..semantics import negotiation as neg
+        if not getattr(cfg.get("Options"), "opts", 0) & OPT_MULTIVIEWS:
+            return None
+        directory, _, base = filename.rpartition("/")
+        if not base:
+            return None
+        listing = self._listing_of(directory + "/")
+        if listing is None:
+            return None
+        match = _multiviews_match(cfg.get("MultiviewsMatch"))
+        found = neg.find_variants(listing, base, self.types, self._extension_map(cfg),
+                                  multiviews_match=match,
+                                  default_language=_first_word(cfg.get("DefaultLanguage")))
+        if found.status == 404:
+            self.log_error(ex, ERROR, "negotiation", f"AH00687: Negotiation: discovered "
+                           f"file(s) matching request: {filename} (None could be negotiated).")
+            return self.error_response(ex, 404)
+        if not found.variants:
+            return None
+        return self._negotiated(ex, cfg, directory + "/", found.variants, from_type_map=False)
+
+    def _type_map(self, ex: Exchange, cfg, filename: str) -> Response:
+        from ..semantics import negotiation as neg
+        try:
+            with open(filename, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return self.error_response(ex, 403)
+        tmap = neg.parse_type_map(data, filename)
+        for message in tmap.errors:
+            self.log_error(ex, ERROR, "negotiation", message)
+        if tmap.status:
+            return self.error_response(ex, tmap.status)
+        directory = filename[:filename.rfind("/") + 1]
+        return self._negotiated(ex, cfg, directory, tmap.variants, from_type_map=True)
+
+    def _negotiated(self, ex: Exchange, cfg, directory: str, variants, *,
+                    from_type_map: bool) -> Response:
+        from ..semantics import negotiation as neg
+        req = ex.request
+        flp = cfg.get("ForceLanguagePriority")
+        result = neg.negotiate(
+            variants, accept=req.get("Accept"), accept_language=req.get("Accept-Language"),
+            accept_charset=req.get("Accept-Charset"), accept_encoding=req.get("Accept-Encoding"),
+            negotiate_header=req.get("Negotiate"), user_agent=req.get("User-Agent"),
+            method=req.method, has_args=ex.query is not None,
+            http10=req.http_version == "1.0", from_type_map=from_type_map,
+            language_priority=_words_of(cfg.get("LanguagePriority")),
+            force_language_priority=_force_priority(flp),
+            prefer_language=ex.env.get("prefer-language"),
+            no_gzip="no-gzip" in ex.env,
+            cache_negotiated_docs=bool(cfg.get("CacheNegotiatedDocs")))
+        ex.replayable = False
+        if result.status != 200 or result.best is None:
+            return self._canned(ex, result.status, list(result.headers),
+                                variant_list=result.variant_list)
+        best = result.best
+        if best.file_name.startswith("/") or "/" in best.file_name:
+            target = best.file_name
+        else:
+            target = directory + best.file_name
+        ex.filename = target
+        ex.uri = ex.uri.rsplit("/", 1)[0] + "/" + best.file_name.rsplit("/", 1)[-1]
+        response = self._serve_path(ex)
+        if response.status < 400:
+            response.headers = list(result.headers) + response.headers
+        return response
 
     @staticmethod
     def _accept_path_info(cfg) -> bool:
@@ -577,6 +689,8 @@ class Site:
             self.log_error(ex, ERROR, "core", f"AH00038: Forbidden: {filename} doesn't "
                            "point to a file or directory")
             return self.error_response(ex, 403)
+        if self._handler_of(cfg, filename) == "type-map":
+            return self._type_map(ex, cfg, filename)
         if method == "OPTIONS":
             return self._finish(ex, Response(200, [("Allow", "GET,POST,OPTIONS,HEAD"),
                                                    ("Content-Length", "0")]))
@@ -752,7 +866,8 @@ class Site:
                     return self._canned(ex, status, headers, recursive=inner.status)
         return self._canned(ex, status, headers)
 
-    def _canned(self, ex: Exchange, status: int, headers, recursive: int | None = None) -> Response:
+    def _canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
+                variant_list: str | None = None) -> Response:
         req = ex.request
         srv = ex.settings
         sig_mode = "off"
@@ -769,7 +884,7 @@ class Site:
         page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
                                      method=req.method, location=location,
                                      server_admin=srv.admin if srv else "[no address given]",
-                                     expect=req.get("Expect"))
+                                     expect=req.get("Expect"), variant_list=variant_list)
         if page is None:
             return self._finish(ex, Response(status, headers))
         body = page.encode("latin-1", "replace")
@@ -830,6 +945,43 @@ class Site:
             end_time_us=end_us)
         for log, _inherit in logs:
             log.log(record)
+
+
+def _first_word(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return str(value[0]) if value else None
+    return str(value)
+
+
+def _words_of(value) -> list[str] | None:
+    if not value:
+        return None
+    if isinstance(value, str):
+        return value.split()
+    return [str(v) for v in value]
+
+
+def _multiviews_match(value):
+    from ..semantics.negotiation import MultiviewsMatch
+    words = _words_of(value) or ["negotiatedonly"]
+    for word in words:
+        try:
+            return MultiviewsMatch(str(word).lower())
+        except ValueError:
+            continue
+    return MultiviewsMatch.NEGOTIATED_ONLY
+
+
+def _force_priority(value):
+    from ..semantics.negotiation import ForceLanguagePriority as F
+    flags = None
+    for word in _words_of(value) or []:
+        flag = {"none": F.NONE, "prefer": F.PREFER, "fallback": F.FALLBACK}.get(str(word).lower())
+        if flag is not None:
+            flags = flag if flags is None else flags | flag
+    return flags
 
 
 _AUTOINDEX_DIRECTIVES = frozenset((
