@@ -442,8 +442,14 @@ class Site:
         req = ex.request
         if not ex.uri.endswith("/"):
             if cfg.get("DirectorySlash") is False:
-                self.log_error(ex, ERROR, "core", f"AH00082: Can't serve directory "
-                               f"without a trailing slash: {dirname}")
+                # mod_dir steps aside: no redirect and no DirectoryIndex;
+                # mod_autoindex may still list it.
+                if getattr(cfg.get("Options"), "opts", 0) & OPT_INDEXES:
+                    return self._listing(ex, cfg, dirname.rstrip("/") + "/")
+                self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
+                               f"{dirname}: No matching DirectoryIndex found, and "
+                               "server-generated directory index forbidden by Options "
+                               "directive")
                 return self.error_response(ex, 403)
             location = self._self_url(ex, _escape_path(ex.uri) + "/")
             if ex.query is not None:
@@ -691,14 +697,13 @@ class Site:
             return self.error_response(ex, 403)
         if self._handler_of(cfg, filename) == "type-map":
             return self._type_map(ex, cfg, filename)
+        allow = self._allow_header()
         if method == "OPTIONS":
-            return self._finish(ex, Response(200, [("Allow", "GET,POST,OPTIONS,HEAD"),
+            return self._finish(ex, Response(200, [("Allow", allow),
                                                    ("Content-Length", "0")]))
-        if method not in ("GET", "HEAD"):
-            self.log_error(ex, ERROR, "core", f"AH00132: file permissions deny server "
-                           f"access: {filename}" if False else
-                           f"Method {method} not allowed for {ex.uri}")
-            return self.error_response(ex, 405, allow="GET,POST,OPTIONS,HEAD")
+        if method not in ("GET", "HEAD", "POST"):
+            # default_handler: only GET (HEAD) and POST reach a static file.
+            return self.error_response(ex, 405, allow=allow)
         try:
             fd = os.open(filename, os.O_RDONLY)
         except PermissionError:
@@ -730,6 +735,7 @@ class Site:
         status = decision.status
         if status in (304, 412):
             os.close(fd)
+            headers.append(("Accept-Ranges", "bytes"))
             if status == 412:
                 headers.append(("Content-Length", "0"))
                 if ctype:
@@ -768,6 +774,11 @@ class Site:
             os.close(fd)
         ex.content_type = ctype
         return self._finish(ex, Response(status, headers, body))
+
+    def _allow_header(self) -> str:
+        """``make_allow`` for the default handler: TRACE while TraceEnable is on."""
+        trace = str(self.config.main.get("TraceEnable") or "on").lower() != "off"
+        return "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
     def _content_type(self, cfg, filename: str) -> str | None:
         forced = cfg.get("ForceType")
@@ -846,8 +857,7 @@ class Site:
                 return self._finish(ex, Response(status, headers,
                                                  b"" if req.method == "HEAD" else body))
             if kind == "remote":
-                return self._finish(ex, Response(302, [("Location", value),
-                                                       ("Content-Length", "0")]))
+                return self._canned(ex, 302, [("Location", value)])
             if kind == "local":
                 ex.redirected_from = status
                 env_uri = ex.uri
@@ -881,6 +891,10 @@ class Site:
                                        server_name=srv.server_name, port=srv.port,
                                        server_admin=srv.admin)
         location = next((v for k, v in headers if k == "Location"), None)
+        if req.method == "HEAD":
+            # Apache builds no error body for HEAD, so no Content-Length.
+            headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
+            return self._finish(ex, Response(status, headers))
         page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
                                      method=req.method, location=location,
                                      server_admin=srv.admin if srv else "[no address given]",
@@ -888,9 +902,14 @@ class Site:
         if page is None:
             return self._finish(ex, Response(status, headers))
         body = page.encode("latin-1", "replace")
+        if status == 416:
+            # The byte-range filter's error page goes out without a length
+            # (chunked on a persistent connection, else until close).
+            headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
+            return self._finish(ex, Response(status, headers, _once(body)))
         headers.append(("Content-Length", str(len(body))))
         headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-        return self._finish(ex, Response(status, headers, b"" if req.method == "HEAD" else body))
+        return self._finish(ex, Response(status, headers, body))
 
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),
@@ -1066,22 +1085,17 @@ class _NoRequest:
 
 
 def _authz_from_origins(cfg) -> AuthzGroup | None:
-    """Require as merged: mod_authz_core's per-section groups and AuthMerging."""
-    sections = getattr(cfg, "authz_sections", None)
-    rules = cfg.get("Require") or ()
-    groups = [s for s in cfg.authz if s.kind in ("requireall", "requireany", "requirenone")]
-    limits = [s for s in cfg.authz if s.kind in ("limit", "limitexcept")]
-    if not rules and not groups and not limits:
-        return None
-    # The nearer section's Require set replaces (AuthMerging Off): the
-    # merged "Require" value holds the whole chain, so take the rules of the
-    # scope that set it last.
-    origin = cfg.origins.get("Require")
-    if origin is not None:
-        rules = origin.value if isinstance(origin.value, tuple) else (origin.value,)
-    from ..config.model import Setting
-    settings = [Setting("Require", tuple(rules), "", 0)] if rules else []
-    return group_of(settings, groups + limits, "<RequireAny>")
+    """Require as mod_authz_core merges it: each merged scope's own Require
+    lines and <Require*> containers form its group, combined with what it
+    inherits per that scope's AuthMerging (Off: replace)."""
+    merged = None
+    for scope in cfg.scopes:
+        own = group_of(scope.settings, scope.authz, "<RequireAny>")
+        if own is None:
+            continue
+        mode = str(scope.values.get("AuthMerging") or "off").lower()
+        merged = merge_authz(merged, own, mode)
+    return merged
 
 
 def _error_document(cfg, status: int):
@@ -1129,6 +1143,10 @@ async def _multipart_body(fd: int, framing):
                     yield chunk
     finally:
         os.close(fd)
+
+
+async def _once(data: bytes):
+    yield data
 
 
 def _escape_path(path: str) -> str:

@@ -145,7 +145,9 @@ def _view(scope: Scope, vhost, base, name, aliases, main_sections) -> ServerView
     plain = [e for e in dirs if e.section.regex is None]
     regex = [e for e in dirs if e.section.regex is not None]
     regex += _entries(sections, (DIRECTORY_MATCH,))
-    regex.sort(key=lambda e: sections.index(e.section))
+    # ap_core_reorder_directories sorts regex sections too: by the number of
+    # "/" in the pattern (d_components), config order among equals.
+    regex.sort(key=lambda e: (e.section.pattern.count("/"), sections.index(e.section)))
     # ap_core_reorder_directories: stable sort by component count.
     plain.sort(key=lambda e: e.components)
     locs = _entries(sections, (LOCATION, LOCATION_MATCH))

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import fnmatch as _fnmatch
 import os
+import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -210,6 +211,13 @@ class Resolver:
                           f"({exc.strerror})", 403)
             try:
                 st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    os.close(fd)
+                    probes.append((path, (st.st_ino, st.st_size, st.st_mtime_ns)))
+                    return cfg, HtaccessError(
+                        path, f"{path} pcfg_openfile: unable to check htaccess file, "
+                              f"ensure it is readable and that "
+                              f"'{directory.rstrip('/') or '/'}' is executable", 403)
                 with os.fdopen(fd, "rb") as fh:
                     data = fh.read()
             except OSError:
