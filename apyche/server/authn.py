@@ -8,12 +8,15 @@ Covers what ``mod_auth_basic`` + ``mod_authn_file`` + ``mod_authz_user`` +
   (up to the first space, further spaces skipped) must be ``Basic`` in any
   case, else AH01614; then spaces/tabs are skipped, the rest is decoded by
   ``apr_base64_decode`` (which stops silently at the first byte outside the
-  base64 alphabet - ``=`` included - and drops an incomplete last group),
+  base64 alphabet - ``=`` included; a last group of 2 or 3 characters gives
+  1 or 2 bytes, a lone last character is dropped),
   the result is a C string (cut at the first NUL), split at the *first*
   ``:`` (no ``:`` gives an empty password).  Nothing else is "malformed":
   garbage base64 just gives a user name that is then not found (AH01618).
-  Returned strings are the decoded bytes as UTF-8 with ``surrogateescape``,
-  so any byte sequence survives the round trip to the password file.
+  Returned strings are the decoded bytes as UTF-8 with ``surrogateescape``
+  (as the config reader decodes ``Require user`` and as we decode the
+  files), so any byte sequence survives the round trip; the ``msg_*``
+  builders turn them into the error log's one-character-per-byte form.
 * :class:`PasswordFile` - ``AuthUserFile`` read as ``authn_file``'s
   ``check_password`` reads it on every request: lines through
   ``ap_cfg_getline`` (a trailing backslash joins the next line, leading and
@@ -24,7 +27,8 @@ Covers what ``mod_auth_basic`` + ``mod_authn_file`` + ``mod_authz_user`` +
   the user and no hash gives an empty hash, i.e. "mismatch", not "user not
   found".  We keep the parsed file and re-read it when its
   (device, inode, size, mtime, ctime) change.
-* hashes - ``apr_password_validate``: ``$2a$``/``$2y$`` bcrypt (APR's own
+* hashes - ``apr_password_validate`` (checked against Debian's apache2 and
+  ``htpasswd -v``): ``$2a$``/``$2y$`` bcrypt (APR's own
   crypt_blowfish), ``$apr1$`` (APR's MD5), ``{SHA}`` (base64 SHA-1),
   anything else through the system ``crypt_r`` (on Debian libxcrypt:
   ``$2b$``, ``$5$``/``$6$`` - ``htpasswd -2/-5`` -, ``$1$``, DES from
@@ -45,13 +49,19 @@ Covers what ``mod_auth_basic`` + ``mod_authn_file`` + ``mod_authz_user`` +
 * ``msg_*`` - the error-log entries, as :class:`LogEntry` (module, level, AH
   number, message, errno) for :meth:`apyche.logs.errorlog.ErrorLog.log`.
 
-Crypt back ends, chosen at import: the ``crypt`` module (deprecated in
-3.11, gone in 3.13) if it works and does bcrypt, else ``libcrypt`` through
-ctypes, else pure Python.  ``$apr1$``, ``$1$`` and ``{SHA}`` are always ours
-(hashlib); bcrypt and SHA-crypt fall back to pure Python (bcrypt in pure
-Python costs about 0.4 s at cost 4 and doubles per cost step - the
-verification cache makes that a once-per-worker price); DES has no pure
-Python fallback (a DES hash then never matches, see ``BACKEND``).
+Crypt back ends, chosen at import: libcrypt's ``crypt_r`` through ctypes
+(it releases the GIL, so a bcrypt check run in a worker thread does not
+stall the event loop), else the ``crypt`` module (deprecated in 3.11, gone
+in 3.13; it holds the GIL); a family is left to the system only if it
+reproduces a known test vector at import (bcrypt, SHA-crypt, DES), else
+pure Python.  ``$apr1$``, ``{SHA}`` (and
+``$1$`` without a system crypt) are always computed here with hashlib.
+bcrypt and SHA-crypt fall back to pure Python: bcrypt costs about 8.5 ms per
+2^cost round here - 0.17 s at cost 4, 0.27 s at cost 5 (htpasswd's
+default), 2.2 s at cost 8 - against 2 ms (cost 5) / 60 ms (cost 10) for
+libxcrypt; the verification cache makes that a once-per-worker price.  DES
+(``htpasswd -d``) has no pure-Python fallback: without a system crypt such a
+hash never matches (see ``BACKEND``).
 """
 
 from __future__ import annotations
@@ -79,7 +89,8 @@ __all__ = [
     "msg_user_not_found", "msg_no_userfile", "msg_pwfile_open", "msg_not_regular",
     "msg_no_groupfile", "msg_groupfile_open", "msg_not_in_groupfile",
     "msg_not_in_required_group", "msg_user_not_required", "msg_authz_failure",
-    "msg_authz_no_user",
+    "msg_authz_no_user", "authenticate", "BasicOutcome", "require_words",
+    "require_valid_user", "require_user", "require_group",
 ]
 
 # apyche.logs.errorlog levels (APLOG_*), repeated to keep this module light
@@ -97,6 +108,14 @@ def _s(b: bytes) -> str:
     return b.decode("utf-8", "surrogateescape")
 
 
+def _logb(s: str) -> str:
+    """A user name or path (UTF-8 + surrogateescape, like the config and our
+    files) in the error log's convention - one character per byte, as the
+    URI from the HTTP layer - so ``escape_errorlog_item`` writes Apache's
+    ``\\xc3\\xbc`` for a UTF-8 "ü"."""
+    return s.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 # --------------------------------------------------------------------------
 # log entries
 # --------------------------------------------------------------------------
@@ -104,7 +123,12 @@ def _s(b: bytes) -> str:
 @dataclass(frozen=True)
 class LogEntry:
     """One ``ap_log_rerror``: ``ErrorLog.log(level, module, message,
-    code=code, status=status, request=...)``."""
+    code=code, status=status, request=...)``.
+
+    The ``msg_*`` builders take user names and file paths as this module
+    hands them out (UTF-8 + surrogateescape) and the URI as the HTTP layer
+    has it (one character per byte); the message is in the latter form,
+    which is what the error log expects."""
 
     module: str
     level: int
@@ -134,11 +158,11 @@ def msg_need_authname(uri: str) -> LogEntry:
 def msg_password_mismatch(user: str, uri: str) -> LogEntry:
     return LogEntry("auth_basic", ERROR, 1617,
                     'user %s: authentication failure for "%s": Password Mismatch'
-                    % (user, uri))
+                    % (_logb(user), uri))
 
 
 def msg_user_not_found(user: str, uri: str) -> LogEntry:
-    return LogEntry("auth_basic", ERROR, 1618, "user %s not found: %s" % (user, uri))
+    return LogEntry("auth_basic", ERROR, 1618, "user %s not found: %s" % (_logb(user), uri))
 
 
 def msg_no_userfile() -> LogEntry:
@@ -147,7 +171,7 @@ def msg_no_userfile() -> LogEntry:
 
 
 def msg_pwfile_open(path: str, status: int | None) -> LogEntry:
-    return LogEntry("authn_file", ERROR, 1620, "Could not open password file: %s" % path,
+    return LogEntry("authn_file", ERROR, 1620, "Could not open password file: %s" % _logb(path),
                     status)
 
 
@@ -155,7 +179,7 @@ def msg_not_regular(path: str) -> LogEntry:
     """AH00554, logged by ap_pcfg_openfile (server-level: no client part)
     before AH01620/AH01665 with status EBADF."""
     return LogEntry("core", ERROR, 554,
-                    "Access to file %s denied by server: not a regular file" % path)
+                    "Access to file %s denied by server: not a regular file" % _logb(path))
 
 
 def msg_no_groupfile() -> LogEntry:
@@ -164,33 +188,33 @@ def msg_no_groupfile() -> LogEntry:
 
 
 def msg_groupfile_open(path: str, status: int | None) -> LogEntry:
-    return LogEntry("authz_groupfile", ERROR, 1665, "Could not open group file: %s" % path,
+    return LogEntry("authz_groupfile", ERROR, 1665, "Could not open group file: %s" % _logb(path),
                     status)
 
 
 def msg_not_in_groupfile(user: str, uri: str, path: str) -> LogEntry:
     return LogEntry("authz_groupfile", INFO, 1666,
                     "Authorization of user %s to access %s failed, reason: "
-                    "user doesn't appear in group file (%s)." % (user, uri, path))
+                    "user doesn't appear in group file (%s)." % (_logb(user), uri, _logb(path)))
 
 
 def msg_not_in_required_group(user: str, uri: str) -> LogEntry:
     return LogEntry("authz_groupfile", DEBUG, 1667,
                     "Authorization of user %s to access %s failed, reason: "
-                    "user is not part of the 'require'ed group(s)." % (user, uri))
+                    "user is not part of the 'require'ed group(s)." % (_logb(user), uri))
 
 
 def msg_user_not_required(user: str, uri: str) -> LogEntry:
     return LogEntry("authz_user", DEBUG, 1663,
                     "access to %s failed, reason: user '%s' does not meet "
-                    "'require'ments for user to be allowed access" % (uri, user))
+                    "'require'ments for user to be allowed access" % (uri, _logb(user)))
 
 
 def msg_authz_failure(user: str, uri: str) -> LogEntry:
     """mod_authz_core AH01631: an authenticated user the Require lines
     refuse (answered 401, or 403 with AuthzSendForbiddenOnFailure)."""
     return LogEntry("authz_core", ERROR, 1631,
-                    'user %s: authorization failure for "%s": ' % (user, uri))
+                    'user %s: authorization failure for "%s": ' % (_logb(user), uri))
 
 
 def msg_authz_no_user(uri: str) -> LogEntry:
@@ -247,20 +271,18 @@ def parse_basic_reason(header: str | bytes | None, uri: str = ""
     """
     if header is None:
         return None, None
-    line = _b(header)
+    line = _b(header).split(b"\0", 1)[0]      # a C string
     sp = line.find(b" ")
     if sp < 0:
         scheme, rest = line, b""
     else:
         scheme = line[:sp]
         rest = line[sp:].lstrip(b" ")          # ap_getword skips the run of stops
-    # ap_cstr_casecmp is ASCII-only; also a NUL ends the C string
-    scheme = scheme.split(b"\0", 1)[0]
-    if scheme.lower() != b"basic" or not scheme.isascii():
+    if scheme.lower() != b"basic":              # ap_cstr_casecmp: ASCII only
         return None, msg_wrong_scheme(uri)
-    rest = rest.split(b"\0", 1)[0].lstrip(b" \t")
+    rest = rest.lstrip(b" \t")
     decoded = apr_base64_decode(rest).split(b"\0", 1)[0]   # C string
-    user, colon, pw = decoded.partition(b":")                # ap_getword_nulls
+    user, _, pw = decoded.partition(b":")                    # ap_getword_nulls
     return (_s(user), _s(pw)), None
 
 
@@ -709,15 +731,19 @@ def _load_ctypes_crypt():
     return f
 
 
-_ctypes_crypt = None
-_crypt_fn = _load_crypt_module()
-if _crypt_fn is None:
-    _ctypes_crypt = _load_ctypes_crypt()
-    _crypt_fn = _ctypes_crypt
-    _CRYPT_NAME = "ctypes libcrypt" if _crypt_fn else "none"
-else:
-    _ctypes_crypt = _load_ctypes_crypt()
-    _CRYPT_NAME = "crypt module"
+def _choose_crypt():
+    """libcrypt's crypt_r through ctypes first - ctypes releases the GIL, so
+    a bcrypt run in a worker thread does not stall the event loop (the
+    ``crypt`` module holds the GIL: a cost-12 hash froze every thread for
+    0.24 s here) - else the ``crypt`` module."""
+    ct = _load_ctypes_crypt()
+    if ct is not None and _probe(ct, b"password", b"$1$saltsalt",
+                                 b"$1$saltsalt$qjXMvbEw8oaL.CzflDtaK/"):
+        return ct, ct, "ctypes libcrypt crypt_r"
+    mod = _load_crypt_module()
+    if mod is not None:
+        return mod, ct, "crypt module"
+    return None, ct, "none"
 
 
 def _probe(fn, pw: bytes, setting: bytes, expect: bytes) -> bool:
@@ -727,6 +753,7 @@ def _probe(fn, pw: bytes, setting: bytes, expect: bytes) -> bool:
         return False
 
 
+_crypt_fn, _ctypes_crypt, _CRYPT_NAME = _choose_crypt()
 _SYS_BCRYPT = _probe(_crypt_fn, *_BCRYPT_VECTOR)
 _SYS_SHA = _probe(_crypt_fn, b"Hello world!", b"$5$saltstring",
                   b"$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5")
@@ -959,6 +986,21 @@ class PasswordFile(_StatFile):
             return AuthnResult.GRANTED, []
         return AuthnResult.MISMATCH, []
 
+    def is_slow(self, user: str | bytes, password: str | bytes) -> bool:
+        """Would :meth:`check` run a deliberately slow hash (bcrypt,
+        SHA-crypt) not yet in the cache?  The server can then run the check
+        in a worker thread instead of on the event loop."""
+        u = _b(user).split(b"\0", 1)[0]
+        try:
+            h = self.data().get(u)
+        except OSError:
+            return False
+        if h is None or not (h[:2] == b"$2" or h[:3] in (b"$5$", b"$6$")):
+            return False
+        pw = _b(password).split(b"\0", 1)[0]
+        with self.cache._lock:
+            return VerifyCache.key(u, pw, h) not in self.cache._d
+
     def check(self, user: str | bytes, password: str | bytes) -> AuthnResult:
         """"granted" | "mismatch" | "user-not-found" (| "error")."""
         return self.check_verbose(user, password)[0]
@@ -1055,3 +1097,49 @@ def authenticate(header: str | bytes | None, auth_name: str | None, uri: str,
     if result is AuthnResult.USER_NOT_FOUND:
         return BasicOutcome(401, user, (msg_user_not_found(user, uri),), challenge)
     return BasicOutcome(500, user, tuple(logs), None)
+
+
+# --------------------------------------------------------------------------
+# the authorization providers (for access.evaluate's rule check)
+# --------------------------------------------------------------------------
+
+def require_words(args: str | list[str] | tuple[str, ...]) -> list[str]:
+    """The words of an (already evaluated) ``Require user``/``group``
+    argument string, split by ``ap_getword_conf``."""
+    if not isinstance(args, str):
+        return list(args)
+    out, pos = [], 0
+    while True:
+        w, pos = _getword_conf(args, pos)
+        if not w:
+            return out
+        out.append(w)
+
+
+def require_valid_user(user: str | None):
+    """``Require valid-user``."""
+    from .access import Result
+    return (Result.GRANTED if user is not None else Result.DENIED_NO_USER), []
+
+
+def require_user(user: str | None, args, uri: str):
+    """``Require user a b ...`` (mod_authz_user): (Result, log entries)."""
+    from .access import Result
+    if user is None:
+        return Result.DENIED_NO_USER, []
+    for w in require_words(args):
+        if w == user:
+            return Result.GRANTED, []
+    return Result.DENIED, [msg_user_not_required(user, uri)]
+
+
+def require_group(groupfile: GroupFile | None, user: str | None, args, uri: str):
+    """``Require group g ...`` (mod_authz_groupfile): (Result, log entries);
+    *groupfile* None means no AuthGroupFile applies (AH01664)."""
+    from .access import Result
+    if user is None:
+        return Result.DENIED_NO_USER, []
+    if groupfile is None:
+        return Result.DENIED, [msg_no_groupfile()]
+    ok, logs = groupfile.authorize(user, require_words(args), uri)
+    return (Result.GRANTED if ok else Result.DENIED), logs
