@@ -43,6 +43,7 @@ from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
 from .headers import apply_response_headers, request_env
+from . import authn
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
 from .mapping import Mapped, Redirected, alias_table
@@ -125,6 +126,7 @@ class Site:
         self._fast: dict[tuple, _FastEntry] = {}
         self._autoindex: dict[int, tuple[Any, Any]] = {}
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
+        self._auth_files: dict[tuple[str, str], Any] = {}
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
@@ -380,20 +382,90 @@ class Site:
         if group is None:
             allowed = compat_ok
         else:
-            result = evaluate(group, lambda rule: self._check_rule(ex, rule), method)
-            granted = result is Result.GRANTED
-            allowed = (compat_ok or granted) if satisfy_any else (compat_ok and granted)
-            if not granted and result is Result.DENIED_NO_USER and compat_ok:
-                self.log_error(ex, ERROR, "core", "AH01627: AuthType not set!" if not cfg.get("AuthType")
-                               else "AH01618: user not found or authentication not supported")
-                return self.error_response(ex, 500 if not cfg.get("AuthType") else 401)
+            if satisfy_any and compat_ok:
+                return None
+            if not compat_ok and not satisfy_any:
+                return self._deny(ex, compat=True)
+            logs: list = []
+            result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, logs), method)
+            if result is Result.DENIED_NO_USER:
+                # Authorization needs a user: authenticate (mod_auth_basic),
+                # then decide again with the user known.
+                challenge = self._authenticate(ex, cfg)
+                if challenge is not None:
+                    return challenge
+                logs = []
+                result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, logs), method)
+            for entry in logs:
+                self._emit(ex, entry)
+            if result is Result.GRANTED:
+                return None
+            if ex.user is not None:
+                self._emit(ex, authn.msg_authz_failure(ex.user, ex.uri))
+                return self._unauthorized(ex, cfg)
+            allowed = False
         if not allowed:
-            code = "AH01797" if not compat_ok else "AH01630"
-            self.log_error(ex, ERROR, "access_compat" if not compat_ok else "authz_core",
-                           f"{code}: client denied by server configuration: "
-                           f"{ex.filename or ex.uri}")
-            return self.error_response(ex, 403)
+            return self._deny(ex, compat=not compat_ok)
         return None
+
+    def _deny(self, ex: Exchange, compat: bool) -> Response:
+        code = "AH01797" if compat else "AH01630"
+        self.log_error(ex, ERROR, "access_compat" if compat else "authz_core",
+                       f"{code}: client denied by server configuration: "
+                       f"{ex.filename or ex.uri}")
+        return self.error_response(ex, 403)
+
+    def _authenticate(self, ex: Exchange, cfg) -> Response | None:
+        """mod_auth_basic with the file provider: sets ``ex.user`` or answers
+        401/500."""
+        auth_type = str(cfg.get("AuthType") or "").lower()
+        if auth_type != "basic":
+            self.log_error(ex, ERROR, "core", f"AH00027: No authentication done but request "
+                           f"not allowed without authentication for {ex.uri}. "
+                           "Authentication not configured?")
+            return self.error_response(ex, 500)
+        pwfile = self._password_file(cfg.get("AuthUserFile"))
+        outcome = authn.authenticate(ex.request.get("Authorization"), cfg.get("AuthName"),
+                                     ex.uri, pwfile)
+        for entry in outcome.logs:
+            self._emit(ex, entry)
+        ex.user = outcome.user
+        if outcome.status == 0:
+            return None
+        if outcome.status == 401:
+            return self.error_response(ex, 401, www_authenticate=outcome.www_authenticate)
+        return self.error_response(ex, outcome.status)
+
+    def _unauthorized(self, ex: Exchange, cfg) -> Response:
+        name = cfg.get("AuthName")
+        challenge = authn.www_authenticate(name) if name else None
+        return self.error_response(ex, 401, www_authenticate=challenge)
+
+    def _password_file(self, path) -> Any:
+        if not path:
+            return None
+        found = self._auth_files.get(("pw", path))
+        if found is None:
+            found = self._auth_files[("pw", path)] = authn.PasswordFile(str(path))
+        return found
+
+    def _group_file(self, path) -> Any:
+        if not path:
+            return None
+        found = self._auth_files.get(("grp", path))
+        if found is None:
+            found = self._auth_files[("grp", path)] = authn.GroupFile(str(path))
+        return found
+
+    def _emit(self, ex: Exchange, entry) -> None:
+        if entry is None:
+            return
+        index = ex.view.index if ex.view is not None else 0
+        try:
+            entry.emit(self.logs.error[index], client=ex.request.client)
+        except Exception:
+            self.log_error(ex, ERROR, getattr(entry, "module", "auth_basic"),
+                           getattr(entry, "text", str(entry)))
 
     def _authz_for(self, cfg) -> AuthzGroup | None:
         """The merged Require tree for a DirConfig (cached by identity)."""
@@ -410,9 +482,20 @@ class Site:
         self._authz[id(cfg)] = (cfg, group)
         return group
 
-    def _check_rule(self, ex: Exchange, rule) -> Result:
+    def _check_rule(self, ex: Exchange, cfg, rule, logs: list) -> Result:
         provider = rule.provider
         req = ex.request
+        if provider == "valid-user":
+            return authn.require_valid_user(ex.user)[0]
+        if provider == "user":
+            result, entries = authn.require_user(ex.user, rule.args, ex.uri)
+            logs.extend(entries)
+            return result
+        if provider == "group":
+            result, entries = authn.require_group(self._group_file(cfg.get("AuthGroupFile")),
+                                                  ex.user, rule.args, ex.uri)
+            logs.extend(entries)
+            return result
         if provider == "all":
             return Result.GRANTED if rule.parsed else Result.DENIED
         if provider == "ip":
@@ -430,8 +513,6 @@ class Site:
         if provider == "method":
             methods = rule.parsed or tuple(rule.args.split())
             return Result.GRANTED if req.method in methods else Result.DENIED
-        if provider in ("user", "valid-user", "group"):
-            return Result.DENIED_NO_USER
         self.log_error(ex, ERROR, "authz_core",
                        f"Require {provider} is not supported by apyche yet; denying")
         return Result.DENIED
@@ -838,7 +919,8 @@ class Site:
         return self.error_response(ex, status, location=location)
 
     def error_response(self, ex: Exchange, status: int, *, location: str | None = None,
-                       allow: str | None = None) -> Response:
+                       allow: str | None = None,
+                       www_authenticate: str | None = None) -> Response:
         """Apache's error page, or the configured ErrorDocument."""
         req = ex.request
         headers: list[tuple[str, str]] = []
@@ -846,6 +928,8 @@ class Site:
             headers.append(("Location", location))
         if allow is not None:
             headers.append(("Allow", allow))
+        if www_authenticate is not None:
+            headers.append(("WWW-Authenticate", www_authenticate))
         cfg = ex.config
         doc = _error_document(cfg, status) if cfg is not None and ex.redirected_from is None else None
         if doc is not None:
