@@ -1,0 +1,67 @@
+"""Connection-level knobs that Apache's configuration sets.
+
+This module owns no behaviour; it only names the numbers.  The config layer
+builds one :class:`ConnectionPolicy` per listener (or per server) from the
+directives below and hands it to :func:`apyche.http.server.serve`.  Defaults
+are Apache 2.4's, from ``docs/manual/mod/core.xml`` and
+``server/connection.c``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIB = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionPolicy:
+    # KeepAlive On|Off
+    keep_alive: bool = True
+    # KeepAliveTimeout: idle wait for the next request on a persistent
+    # connection.  0 disables persistence, as ap_set_keepalive checks
+    # "keep_alive_timeout > 0".
+    keep_alive_timeout: float = 5.0
+    # MaxKeepAliveRequests: 0 = unlimited.  With N, a connection carries
+    # N + 1 requests: the Keep-Alive header counts max=N, N-1, ... 1 and the
+    # request after that is answered with "Connection: close".
+    max_keep_alive_requests: int = 100
+    # TimeOut: a stalled request line, header block, body read or write.
+    timeout: float = 60.0
+    # LimitRequestLine / LimitRequestFieldSize / LimitRequestFields.
+    limit_request_line: int = 8190
+    limit_request_field_size: int = 8190
+    limit_request_fields: int = 100
+    # LimitRequestBody: 0 = unlimited (the default before 2.4.54).
+    limit_request_body: int = GIB
+    # ap_lingering_close: SECONDS_TO_LINGER per read, MAX_SECS_TO_LINGER in
+    # total (server/connection.c).
+    lingering_read_timeout: float = 2.0
+    lingering_max: float = 30.0
+    # The Server header value (ServerTokens decides it); None omits it.
+    server_header: str | None = "Apache"
+    # TraceEnable On|Off (Off answers TRACE with 405).  "extended" is not
+    # supported: a TRACE body is always refused with 413 as "On" does.
+    trace_enable: bool = True
+    # Content-Length together with "Transfer-Encoding: chunked": Apache 2.4
+    # reads the body as chunked, drops Content-Length and closes the
+    # connection after the response; True rejects such requests with 400
+    # instead (stricter than Apache, as h11 and RFC 9112 6.1 allow).
+    reject_te_with_cl: bool = False
+    # How many parsed-but-unanswered pipelined requests we hold before we
+    # stop reading from the socket.  Not an Apache directive: Apache reads
+    # one request at a time, so its effective value is 1.
+    max_pipelined: int = 16
+    # Transport write buffer high-water mark for streamed bodies.
+    write_buffer_high: int = 256 * 1024
+
+    def __post_init__(self) -> None:
+        for name in ("keep_alive_timeout", "timeout", "lingering_read_timeout", "lingering_max"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        for name in ("max_keep_alive_requests", "limit_request_line", "limit_request_field_size",
+                     "limit_request_fields", "limit_request_body"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.max_pipelined < 1:
+            raise ValueError("max_pipelined must be at least 1")

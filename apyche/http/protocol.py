@@ -1,0 +1,1351 @@
+"""HTTP/1.x connections: bytes in, handler calls, bytes out.
+
+Theory of operation
+-------------------
+One :class:`HttpProtocol` per TCP connection; one llhttp parser (httptools)
+per protocol.  Parsing and answering are decoupled by a FIFO of *cycles*
+(one per request, as uvicorn's RequestResponseCycle):
+
+* ``data_received`` feeds the parser.  Its callbacks collect the request
+  line and headers; ``on_headers_complete`` checks them the way Apache's
+  ``ap_read_request`` does and appends a cycle -- either a request for the
+  handler or a protocol error to render.  Body bytes go to the cycle's
+  :class:`~apyche.http.request.BodyReader`.
+* The head of the queue is the *active* cycle.  Only it is answered; the
+  others wait, so pipelined responses leave in request order.  When the
+  queue reaches ``policy.max_pipelined`` we pause reading.
+* A sync handler returning a :class:`Response` with a ``bytes`` body is
+  answered inside ``data_received`` without creating any coroutine: head and
+  body leave in one ``write``.  Awaitables, file bodies and streams run in
+  one task per cycle.
+* After a response, ``_finish`` reports ``on_complete`` (exactly once per
+  cycle), pops the cycle and either starts the next one or closes.
+
+Rules
+-----
+1. Every cycle that reaches the head of the queue gets exactly one
+   ``on_complete`` call, whatever happens (handler error, disconnect,
+   truncated file).  Cycles still queued when the peer disconnects were never
+   started and are dropped silently.
+2. Once a protocol error has been queued (or a response decided to close),
+   no more bytes are parsed: what follows cannot be trusted (smuggling).  The
+   connection then ends with a lingering close (``ap_lingering_close``).
+3. Keep-alive is decided per response by :meth:`_keep_alive`, a translation
+   of ``ap_set_keepalive`` (modules/http/http_protocol.c); nothing else
+   decides it.
+
+Apache behaviours mirrored here (checked against httpd 2.4 source and a
+running Debian apache2 2.4):
+
+* "Keep-Alive: timeout=T, max=N" and "Connection: Keep-Alive" are sent only
+  when the client sent a "keep-alive" Connection token (HTTP/1.0 style);
+  an HTTP/1.1 client gets neither.  N counts down from
+  MaxKeepAliveRequests; the request after max=1 gets "Connection: close".
+* "Connection: close" is sent whenever the connection will close.
+* Statuses 400 408 411 413 414 500 501 503 always close.
+* A timeout before a complete request line closes silently; a timeout
+  inside the header block answers 408 (``read_request_line`` vs
+  ``ap_get_mime_headers_core``).
+* HTTP/1.1 without Host -> 400 (also for the absolute-form, which Apache
+  checks by protocol == 1.1 && !Host).  Two Host fields -> 400.
+* Expect other than "100-continue" -> 417.  "100 Continue" is sent when the
+  handler first reads the body (or calls ``request.discard_body()``, which
+  is what Apache's default handler does for GET); a handler that does
+  neither leaves ``expecting_100`` set and the connection closes.
+* Transfer-Encoding whose last coding is not chunked -> 400 (Apache checks
+  in ``ap_read_request``).  Content-Length together with chunked: the body
+  is read as chunked, Content-Length is ignored and the connection closes
+  after the response (not rejected: Apache 2.4 answers it; set
+  ``ConnectionPolicy.reject_te_with_cl`` to answer 400 instead).  Two
+  Content-Length fields (even equal) or a malformed one -> 400.
+* HTTP/1.2, HTTP/2.0, HTTP/3.0 in HTTP/1.x syntax are served as HTTP/1.1
+  (Apache 2.4 does not answer 505); "HTTP/0.x" other than the 0.9 simple
+  request -> 400; "PRI * HTTP/2.0" -> 400.
+* Methods llhttp does not know are passed to the handler (Apache's default
+  "LenientMethods"; the default handler answers 501); an invalid method
+  token -> 400.  Octets >= 0x80 in the request-target (raw UTF-8 paths) are
+  accepted as Apache does; control characters -> 400.
+* "Host:" with an empty value is a missing host (400 for >= HTTP/1.1).
+* An HTTP/0.9 request gets a bare body; a malformed one gets a full 1.x
+  error response (Apache's rrl_failed).
+* TRACE is answered here (TraceEnable): message/http echo, 413 with a body,
+  405 when disabled.
+* Responses always say "HTTP/1.1".
+
+Known differences from Apache (llhttp is stricter in places):
+
+* obsolete line folding in a header (obs-fold) -> 400; Apache folds it.
+* "GET  /x" (excess whitespace in the request line) is accepted; Apache's
+  strict parser answers 400.  llhttp hides the raw line from us.
+* a 417 carries "Connection: close" (Apache closes without saying so).
+* an unknown method or raw-octet target right behind more than REPLAY_MAX
+  (64 KiB) of a previous message that arrived over several reads cannot be
+  located: 501 / 400 instead of reaching the handler.
+
+Deliberately left out: HTTP/2 and h2c upgrades (Upgrade headers are ignored
+as Apache without mod_http2 does), chunk extensions and trailers are parsed
+and dropped, "TraceEnable extended", and the HTTP/0.9 simple request only
+works when the client sends the final blank line llhttp needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import socket
+import time
+from collections import deque
+from typing import Awaitable, Callable
+
+import httptools
+from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInvalidMethodError,
+                       HttpParserInvalidURLError, HttpParserUpgrade)
+
+from .limits import ConnectionPolicy
+from .request import BodyReader, ClientDisconnected, Request
+from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
+                       drops_connection, http_date_line, status_line)
+from .sendfile import SENDERS
+
+log = logging.getLogger("apyche.http")
+
+Handler = Callable[[Request], "Response | Awaitable[Response]"]
+ErrorResponder = Callable[[int, "Request | None"], Response]
+OnComplete = Callable[["Request | None", Response, int, float], None]
+
+# Bodies up to this size (bytes or small files) go out in the same write as
+# the head.
+SMALL_BODY = 64 * 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+# RFC 9110 token characters, for methods llhttp does not know.
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+# Bytes kept since the last message boundary, to locate an unknown method.
+REPLAY_MAX = 64 * 1024
+# A request-target llhttp refused only because of octets >= 0x80 (visible
+# ASCII otherwise), and those octets.
+_RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
+_HIGH_OCTET = re.compile(rb"[\x80-\xff]")
+
+_LENIENCIES = dict(
+    # Apache answers CL+TE (TE wins, then closes); we do the same and close.
+    lenient_chunked_length=True,
+    # Bytes after a request that will close the connection are ignored, not
+    # an error (we stop parsing after such a request anyway).
+    lenient_data_after_close=True,
+    # "HTTP/1.2" etc.: Apache serves them as HTTP/1.1.
+    lenient_version=True,
+)
+
+
+class _Stop(Exception):
+    """Raised from a parser callback after an error cycle was queued."""
+
+
+class ServerState:
+    """What all connections of one server share."""
+
+    __slots__ = ("connections", "shutting_down", "tasks")
+
+    def __init__(self) -> None:
+        self.connections: set[HttpProtocol] = set()
+        self.shutting_down = False
+        self.tasks: set[asyncio.Task] = set()
+
+
+class _Cycle:
+    """One request/response exchange.  No __slots__ on purpose: the class
+    attributes are the defaults, so creating a cycle stores three fields."""
+
+    body: BodyReader | None = None
+    t0 = 0.0
+    close = False          # decided by _keep_alive for this response
+    force_close = False    # CL+TE, truncated file, ...
+    continue_sent = False
+    completed = False
+    response: Response | None = None
+    conn_tokens: frozenset | set = frozenset()
+
+    def __init__(self, request: Request | None, error: HttpError | None = None) -> None:
+        self.request = request
+        self.error = error
+        self.head_only = request is not None and request.method == "HEAD"
+
+
+_NO_TOKENS: frozenset = frozenset()
+_SPECIAL_OUT = frozenset(("content-type", "content-length", "date", "server", "connection",
+                          "keep-alive", "transfer-encoding"))
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
+                                   "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
+                                   "UNLOCK")}
+
+
+def _tokens(value: str | None) -> set[str]:
+    if not value:
+        return set()
+    return {t.strip().lower() for t in value.split(",")}
+
+
+class HttpProtocol(asyncio.Protocol):
+    def __init__(self, handler: Handler, policy: ConnectionPolicy | None = None, *,
+                 loop: asyncio.AbstractEventLoop | None = None,
+                 error_response: ErrorResponder | None = None,
+                 on_complete: OnComplete | None = None,
+                 state: ServerState | None = None) -> None:
+        self.handler = handler
+        self.policy = policy or ConnectionPolicy()
+        self.loop = loop or asyncio.get_event_loop()
+        self.error_response = error_response or default_error_response
+        self.on_complete = on_complete
+        self.state = state or ServerState()
+
+        p = self.policy
+        self._limit_line = p.limit_request_line
+        self._limit_field = p.limit_request_field_size - 2   # "Name: value" minus ": "
+        self._limit_fields = p.limit_request_fields
+        self._max_pipelined = p.max_pipelined
+        self._idle_timeout = p.keep_alive_timeout
+        self._ka_enabled = p.keep_alive and p.keep_alive_timeout > 0
+        self._max_keepalives = p.max_keep_alive_requests
+        self._server_line = f"Server: {p.server_header}\r\n" if p.server_header else ""
+
+        self.transport: asyncio.Transport | None = None
+        self.client = None
+        self.server = None
+        self._parser = None
+        self._queue: deque[_Cycle] = deque()
+        self._active: _Cycle | None = None
+        self._dispatching = False
+        self._keepalives = 0           # r->connection->keepalives
+        self._served = 0
+        self._closing = False          # no more parsing; lingering or closed
+        self._parse_stopped = False    # an error (or close) ended parsing
+        self._lost = False
+        self._paused_reading = False
+        self._paused_writing = False
+        self._write_mark = 0
+        self._drain_waiters: list[asyncio.Future] = []
+        self._stash = b""
+        self._completed_msgs = 0
+        self._eof = False
+
+        # per-message parse state
+        self._in_head = False
+        self._url: bytes = b""
+        self._url_last = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
+        self._began_in_feed = False
+        self._line_done = False
+        self._method_override: str | None = None
+        self._target_override: bytes | None = None
+        self._replay: list[bytes] | None = None
+        self._replay_base = 0
+        self._replay_size = 0
+        self._cur: _Cycle | None = None   # cycle whose body is being received
+
+        # timers
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._deadline = 0.0
+        self._timer_kind: str | None = None
+        self._linger_until = 0.0
+
+    # ------------------------------------------------------------------
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.transport = transport
+        self.client = transport.get_extra_info("peername")
+        self.server = transport.get_extra_info("sockname")
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass
+        high = self.policy.write_buffer_high
+        transport.set_write_buffer_limits(high=high, low=high // 4)
+        self._new_parser()
+        self.state.connections.add(self)
+        self._arm("idle", self.policy.timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._closing = True
+        self._parse_stopped = True
+        self.state.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for fut in self._drain_waiters:
+            if not fut.done():
+                fut.set_exception(ConnectionResetError("connection lost"))
+        self._drain_waiters.clear()
+        for cycle in self._queue:
+            if cycle.body is not None:
+                cycle.body.fail(ClientDisconnected("client disconnected"))
+        # Cycles never started are dropped (rule 1); the active one finishes
+        # through its own path when its handler/writer notices.
+        active = self._active
+        self._queue.clear()
+        if active is not None:
+            self._queue.append(active)
+        self._parser = None
+
+    def eof_received(self) -> bool | None:
+        self._eof = True
+        if self._closing:
+            return False  # lingering close done: let the transport close
+        if self._active is None and not self._queue:
+            return False
+        # Half-close while a response is pending: finish it, then close.  A
+        # body still expected will never come.
+        cur = self._cur
+        if cur is not None and cur.body is not None and not cur.body.complete:
+            cur.body.fail(ClientDisconnected("client closed before sending the whole body"))
+        self._cur = None
+        self._parse_stopped = True
+        self._closing_after_queue()
+        return True
+
+    def pause_writing(self) -> None:
+        self._paused_writing = True
+        self._write_mark = self.transport.get_write_buffer_size()
+        self._refresh_timer()
+
+    def resume_writing(self) -> None:
+        self._paused_writing = False
+        waiters = self._drain_waiters
+        self._drain_waiters = []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._refresh_timer()
+
+    async def wait_drained(self) -> None:
+        if self._lost:
+            raise ConnectionResetError("connection lost")
+        if not self._paused_writing:
+            return
+        fut = self.loop.create_future()
+        self._drain_waiters.append(fut)
+        await fut
+
+    # ------------------------------------------------------------------
+    # Reading
+
+    def _new_parser(self) -> None:
+        parser = httptools.HttpRequestParser(self)
+        parser.set_dangerous_leniencies(**_LENIENCIES)
+        self._parser = parser
+
+    def data_received(self, data: bytes) -> None:
+        if self._parse_stopped:
+            if self._closing and self._timer_kind == "linger":
+                self._linger_read()
+            return  # discarded: lingering close, or parsing has ended
+        if self._stash:
+            data = self._stash + data
+            self._stash = b""
+            self._in_head = False  # the stash is replayed into a fresh parser
+        self._began_in_feed = False
+        self._feed(data)
+        if self._in_head:
+            self._after_partial_head(data)
+        queue = self._queue
+        if queue and self._active is None:
+            self._run_queue(True)
+        if not self._closing:
+            if self._paused_reading or len(queue) > self._max_pipelined or self._cur is not None:
+                self._flow_control_reading()
+            if (self._active is None and not queue and not self._in_head and self._cur is None
+                    and not self._paused_writing and not self._stash):
+                # the common case, _refresh_timer's first branch inlined:
+                # wait for the next request
+                deadline = self.loop.time() + (self._idle_timeout if self._served else self.policy.timeout)
+                self._timer_kind = "idle"
+                self._deadline = deadline
+                if self._timer is None or self._timer_when > deadline:
+                    self._arm("idle", deadline - self.loop.time())
+            else:
+                self._refresh_timer()
+
+    def _feed(self, data: bytes) -> None:
+        parser = self._parser
+        if parser is None:
+            return
+        idle_at_start = not self._in_head and self._cur is None
+        if idle_at_start:
+            # a message boundary: the replay window (see _unknown_method)
+            # restarts here
+            self._replay_base = self._completed_msgs
+        try:
+            parser.feed_data(data)
+        except HttpParserUpgrade as exc:
+            # Upgrade/CONNECT: we never switch protocols (no mod_http2, no
+            # tunnel), so whatever follows is parsed as HTTP/1.x again.
+            offset = exc.args[0] if exc.args else len(data)
+            self._new_parser()
+            if offset < len(data):
+                self._feed(data[offset:])
+            return
+        except HttpParserError as exc:
+            self._feed_error(exc, data, idle_at_start)
+            return
+        if self._in_head or self._cur is not None:
+            # The read ended inside a message: remember the bytes since the
+            # last boundary (bounded), so an unknown method can be located.
+            if idle_at_start:
+                self._replay_size = len(data)
+                self._replay = [data] if len(data) <= REPLAY_MAX else None
+            elif self._replay is not None:
+                self._replay.append(data)
+                self._replay_size += len(data)
+                if self._replay_size > REPLAY_MAX:
+                    self._replay = None
+
+    def _feed_error(self, exc: HttpParserError, data: bytes, idle_at_start: bool) -> None:
+        if isinstance(exc, HttpParserInvalidMethodError):
+            self._unknown_method(data, idle_at_start)
+        elif isinstance(exc, HttpParserInvalidURLError) and self._target_override is None:
+            self._raw_target(data, idle_at_start)
+        elif isinstance(exc, HttpParserCallbackError):
+            ctx = exc.__context__
+            if isinstance(ctx, _Stop):
+                self._stop_parsing()
+            elif isinstance(ctx, HttpError):
+                self._protocol_error(ctx)
+            else:
+                log.error("parser callback failed", exc_info=ctx)
+                self._protocol_error(HttpError(500))
+        else:
+            self._protocol_error(HttpError(400, str(exc)))
+
+    def _failing_message(self, data: bytes, idle_at_start: bool) -> bytes | None:
+        """The bytes of the message llhttp just rejected, from its first byte
+        (leading blank lines dropped) to the end of ``data``.
+
+        httptools reports no offsets, so we replay: the bytes since the last
+        message boundary at a read boundary (``_replay``) plus this read are
+        re-parsed by a scratch parser to find where the last complete message
+        ends (``_end_of_messages``).  Only error paths pay for this.  None when
+        the history is too long to replay (more than REPLAY_MAX bytes since
+        the last boundary, e.g. a big body right before).
+        """
+        if idle_at_start:
+            buf = data
+        elif self._replay is not None:
+            buf = b"".join(self._replay) + data
+        else:
+            return None
+        completed = self._completed_msgs - self._replay_base
+        start = 0 if completed == 0 else _end_of_messages(buf, completed)
+        if start is None:
+            return None
+        return buf[start:].lstrip(b"\r\n")
+
+    def _restart_parser(self) -> None:
+        self._new_parser()
+        self._reset_head()
+        self._in_head = False
+        self._replay = None
+
+    def _wait_for_more(self, rest: bytes) -> None:
+        """Keep an incomplete request line and replay it with the next read."""
+        if len(rest) > self.policy.limit_request_line + 2:
+            self._protocol_error(HttpError(414))
+            return
+        self._stash = rest
+        self._in_head = bool(rest)
+
+    def _unknown_method(self, data: bytes, idle_at_start: bool) -> None:
+        """llhttp only knows a fixed list of methods; Apache takes any token
+        (HttpProtocolOptions LenientMethods, the default).
+
+        Find where the offending message starts, swap its method for one
+        llhttp knows (body framing never depends on the method of a
+        request), remember the real one and parse on with a fresh parser.
+        """
+        rest = self._failing_message(data, idle_at_start)
+        if rest is None:
+            self._protocol_error(HttpError(501, "unknown method"))
+            return
+        sp = rest.find(b" ")
+        self._restart_parser()
+        if sp < 0:
+            if all(c in _TCHAR for c in rest):
+                self._wait_for_more(rest)  # the rest of the method token is coming
+            else:
+                self._protocol_error(HttpError(400, "invalid method token"))
+            return
+        token = rest[:sp]
+        if not token or not all(c in _TCHAR for c in token):
+            self._protocol_error(HttpError(400, "invalid method token"))
+            return
+        self._method_override = token.decode("ascii")
+        self._feed(b"GET" + rest[sp:])
+
+    def _raw_target(self, data: bytes, idle_at_start: bool) -> None:
+        """llhttp refuses octets >= 0x80 in the request-target; Apache 2.4
+        takes them as they are (a raw UTF-8 path reaches the handler and
+        usually ends in 404).  Percent-encode them for llhttp, and give the
+        handler the target exactly as sent."""
+        rest = self._failing_message(data, idle_at_start)
+        if rest is None:
+            self._protocol_error(HttpError(400, "invalid character in the request-target"))
+            return
+        eol = rest.find(b"\n")
+        self._restart_parser()
+        if eol < 0:
+            self._wait_for_more(rest)
+            return
+        line = rest[:eol].rstrip(b"\r")
+        method, sp, tail = line.partition(b" ")
+        target, sp2, version = tail.rpartition(b" ")
+        if not sp or not sp2 or not target or not _RAW_TARGET_OK.fullmatch(target):
+            self._protocol_error(HttpError(400, "invalid character in the request-target"))
+            return
+        self._target_override = target
+        encoded = _HIGH_OCTET.sub(lambda m: b"%%%02X" % m.group()[0], target)
+        self._feed(method + b" " + encoded + b" " + version + rest[len(line):])
+
+    def _after_partial_head(self, data: bytes) -> None:
+        """Bound a header block that never ends and track whether the request
+        line is complete (for the 408-or-silence timeout decision)."""
+        if not self._began_in_feed:
+            self._head_bytes += len(data)
+        p = self.policy
+        if not self._line_done and self._url_last:
+            nl = data.rfind(b"\n")
+            if nl >= 0 and nl > data.rfind(self._url_last):
+                self._line_done = True
+        limit = p.limit_request_line + 2 + (p.limit_request_fields + 1) * (p.limit_request_field_size + 4)
+        if self._head_bytes > limit:
+            self._protocol_error(HttpError(414 if not self._line_done else 400,
+                                           "Size of a request header field exceeds server limit."))
+
+    # llhttp callbacks ---------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        # Per-message fields were reset when the previous head completed
+        # (_reset_head), keeping this hot callback to two stores.
+        self._in_head = True
+        self._began_in_feed = True
+
+    def _reset_head(self) -> None:
+        self._url = b""
+        self._url_last = b""
+        self._headers = []
+        self._head_bytes = 0
+        self._line_done = False
+
+    def on_url(self, url: bytes) -> None:
+        if self._url:
+            self._url += url
+        else:
+            self._url = url
+        self._url_last = url
+        if len(self._url) > self._limit_line:
+            raise HttpError(414)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # Limits are checked once the head is complete (_check_request);
+        # until then _after_partial_head bounds the bytes a head may take.
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._line_done = True
+        parser = self._parser
+        method = self._method_override
+        if method is None:
+            m = parser.get_method()
+            method = _METHODS.get(m) or m.decode("ascii")
+        else:
+            self._method_override = None
+        version = parser.get_http_version()
+        url = self._url
+        if self._target_override is not None:
+            url = self._target_override   # as sent, before our %-encoding
+            self._target_override = None
+        # the whole request line against LimitRequestLine, now that it is known
+        if len(method) + 1 + len(url) + (9 if version != "0.9" else 0) > self._limit_line:
+            raise HttpError(414)
+        target = url.decode("latin-1")
+        headers = self._headers
+        # reset the per-message fields for the next head (see on_message_begin)
+        self._url = self._url_last = b""
+        self._headers = []
+        self._head_bytes = 0
+        self._line_done = False
+        qpos = target.find("?")
+        if qpos >= 0:
+            request = Request(method, target, target[:qpos], target[qpos + 1:], version,
+                              headers, self.client, self.server)
+        else:
+            request = Request(method, target, target, None, version, headers, self.client, self.server)
+        request.start_time = time.time()
+        cycle = _Cycle(request)
+        error = self._check_request(request, cycle, version)
+        if error is not None:
+            cycle.error = error
+            self._queue.append(cycle)
+            raise _Stop()
+        if request.has_body and not (method == "CONNECT" and parser.should_upgrade()):
+            body = BodyReader(self.loop, self.policy.timeout)
+            body.on_first_read = lambda c=cycle: self._on_first_body_read(c)
+            body.on_consumed = self._on_body_consumed
+            request._body = body
+            cycle.body = body
+            self._cur = cycle
+        self._queue.append(cycle)
+
+    def on_body(self, data: bytes) -> None:
+        cycle = self._cur
+        if cycle is None or cycle.body is None:
+            return
+        body = cycle.body
+        body.feed(data)
+        limit = self.policy.limit_request_body
+        if limit and body.received > limit:
+            err = HttpError(413, "request body exceeds LimitRequestBody")
+            body.fail(err)
+            if cycle is not self._active and not cycle.completed:
+                cycle.error = err
+            raise _Stop()
+
+    def on_message_complete(self) -> None:
+        self._completed_msgs += 1
+        self._in_head = False
+        cycle = self._cur
+        if cycle is not None:
+            self._cur = None
+            if cycle.body is not None:
+                cycle.body.finish()
+        elif self._queue:
+            cycle = self._queue[-1]
+        if cycle is not None:
+            req = cycle.request
+            # Requests after one that closes are never parsed (rule 2).
+            if req is not None and (not req.keep_alive or cycle.force_close):
+                self._parse_stopped = True
+                raise _Stop()
+
+    # request checks (ap_read_request / ap_check_request_header) -------------
+
+    def _check_request(self, request: Request, cycle: _Cycle, version: str) -> HttpError | None:
+        hosts = 0
+        clen = tenc = expect = conn = host = None
+        raw = request._raw
+        if len(raw) > self._limit_fields:
+            return HttpError(400, "The number of request header fields exceeds this server's limit.")
+        limit_field = self._limit_field
+        for name, value in raw:
+            n = len(name)
+            if n + len(value) > limit_field:
+                return HttpError(400, "Size of a request header field exceeds server limit.")
+            if n == 4:
+                if name.lower() == b"host":
+                    hosts += 1
+                    host = value
+            elif n == 10:
+                if name.lower() == b"connection":
+                    conn = value if conn is None else conn + b", " + value
+            elif n == 14:
+                if name.lower() == b"content-length":
+                    clen = value
+            elif n == 17:
+                if name.lower() == b"transfer-encoding":
+                    tenc = value if tenc is None else tenc + b", " + value
+            elif n == 6:
+                if name.lower() == b"expect":
+                    expect = value
+        old = version == "1.0" or version == "0.9"
+        # persistence intent (the client side of ap_set_keepalive)
+        if conn is None:
+            request.keep_alive = not old
+            cycle.conn_tokens = _NO_TOKENS
+        else:
+            toks = _tokens(conn.decode("latin-1"))
+            cycle.conn_tokens = toks
+            request.keep_alive = "close" not in toks and (not old or "keep-alive" in toks)
+        target = request.target
+        if target[:1] == "/":
+            if "#" in target:
+                return HttpError(400, "URI must not contain a fragment")
+        elif target == "*" and request.method == "OPTIONS":
+            pass
+        elif "://" in target:
+            err = self._absolute_form(request)
+            if err is not None:
+                return err
+        else:
+            return HttpError(400, "Invalid request-target")
+        if old:
+            if version == "0.9":
+                if request.method != "GET":
+                    return HttpError(400, "only GET is allowed for HTTP/0.9 requests")
+        elif version[0] == "0":
+            return HttpError(400, "Unrecognized protocol")
+        if hosts != 1:
+            if hosts > 1:
+                return HttpError(400, "multiple Host headers")
+            if not old and (request.host_from_target is None or version == "1.1"):
+                return HttpError(400, "client sent HTTP/1.1 request without hostname")
+        elif not host.strip() and not old and request.host_from_target is None:
+            # "Host:" with no value leaves r->hostname unset: 400 for >= 1.1
+            return HttpError(400, "client sent HTTP/1.1 request without hostname")
+        if tenc is not None:
+            # ap_is_chunked: "chunked" must be the final coding and appear
+            # once; anything else is 400 (RFC 7230 3.3.3).  This check is
+            # ours, not llhttp's: lenient_chunked_length (needed to accept
+            # CL+TE as Apache does) also makes llhttp read a non-chunked
+            # request body up to EOF.
+            codings = [t.strip().lower() for t in tenc.split(b",")]
+            if codings[-1] != b"chunked" or codings.count(b"chunked") != 1:
+                return HttpError(400, f"client sent unknown Transfer-Encoding ({tenc.decode('latin-1')})")
+            request.has_body = True
+            if clen is not None:
+                if self.policy.reject_te_with_cl:
+                    return HttpError(400, "Content-Length with Transfer-Encoding")
+                cycle.force_close = True
+        elif clen is not None:
+            try:
+                length = int(clen)
+            except ValueError:
+                return HttpError(400, "invalid Content-Length")
+            limit = self.policy.limit_request_body
+            if limit and length > limit:
+                return HttpError(413, "Requested content-length exceeds LimitRequestBody")
+            request.has_body = length > 0
+        if expect:
+            if expect.lower() == b"100-continue":
+                request.expect_100 = not old
+            else:
+                return HttpError(417, f"unrecognized expectation value {expect.decode('latin-1')}")
+        return None
+
+    def _absolute_form(self, request: Request) -> HttpError | None:
+        try:
+            url = httptools.parse_url(request.target.encode("latin-1"))
+        except httptools.HttpParserInvalidURLError:
+            return HttpError(400, "Invalid URI")
+        scheme = (url.schema or b"").decode("latin-1").lower()
+        if scheme not in ("http", "https"):
+            return HttpError(400, "unsupported scheme")
+        if url.userinfo:
+            return HttpError(400, "URI must not contain a username/password")
+        if url.fragment is not None:
+            return HttpError(400, "URI must not contain a fragment")
+        request.scheme = scheme
+        host = (url.host or b"").decode("latin-1")
+        if url.port:
+            host = f"{host}:{url.port}"
+        request.host_from_target = host or None
+        request.path = (url.path or b"/").decode("latin-1")
+        request.query = url.query.decode("latin-1") if url.query is not None else None
+        return None
+
+    # errors -----------------------------------------------------------------
+
+    def _partial_request(self) -> Request | None:
+        if not self._url:
+            return None
+        try:
+            method = self._method_override or self._parser.get_method().decode("ascii")
+        except Exception:
+            return None
+        target = self._url.decode("latin-1")
+        path, _, query = target.partition("?")
+        return Request(method, target, path, query or None, "1.0", self._headers, self.client, self.server)
+
+    def _protocol_error(self, error: HttpError) -> None:
+        """Queue an error response for the message being parsed; stop parsing."""
+        cur = self._cur
+        if cur is not None and cur.body is not None and not cur.body.complete:
+            # The error is in the body of a request already queued (bad chunk).
+            cur.body.fail(error)
+            if cur is not self._active and not cur.completed:
+                cur.error = error
+            self._stop_parsing()
+            return
+        # _url is non-empty only while a head is being parsed
+        self._queue.append(_Cycle(self._partial_request(), error))
+        self._stop_parsing()
+
+    def _stop_parsing(self) -> None:
+        self._parse_stopped = True
+        self._parser = None
+        self._in_head = False
+        if self._cur is not None and self._cur.body is not None and not self._cur.body.complete:
+            self._cur.body.fail(HttpError(400, "request body unusable"))
+        self._cur = None
+        self._closing_after_queue()
+
+    def _closing_after_queue(self) -> None:
+        if self._active is None and not self._queue and not self._dispatching:
+            self._start_lingering_close()
+
+    # flow control ---------------------------------------------------------
+
+    def _flow_control_reading(self) -> None:
+        transport = self.transport
+        want_pause = len(self._queue) > self.policy.max_pipelined or (
+            self._cur is not None and self._cur.body is not None
+            and self._cur.body.buffered > self.policy.write_buffer_high)
+        if want_pause and not self._paused_reading:
+            self._paused_reading = True
+            transport.pause_reading()
+        elif not want_pause and self._paused_reading:
+            self._paused_reading = False
+            transport.resume_reading()
+
+    def _on_body_consumed(self) -> None:
+        if self._paused_reading and not self._closing:
+            self._flow_control_reading()
+
+    def _on_first_body_read(self, cycle: _Cycle) -> None:
+        req = cycle.request
+        if req is not None and req.expect_100 and not cycle.continue_sent:
+            cycle.continue_sent = True
+            req.expect_100 = False  # Apache clears r->expecting_100 when it sends 100
+            if cycle.body is not None and not cycle.body.complete and not self._closing:
+                self.transport.write(CONTINUE)
+
+    # ------------------------------------------------------------------
+    # Answering
+
+    def _run_queue(self, from_read: bool = False) -> None:
+        if self._dispatching:
+            return
+        self._dispatching = True
+        queue = self._queue
+        try:
+            while self._active is None and queue and not self._lost:
+                cycle = queue[0]
+                self._active = cycle
+                req = cycle.request
+                if cycle.error is not None or req.method == "TRACE":
+                    self._start_special(cycle)
+                    continue
+                cycle.t0 = req.start_time
+                self._served += 1
+                # the handler: a sync return is the fast path (no coroutine)
+                try:
+                    result = self.handler(req)
+                except HttpError as exc:
+                    if exc.note:
+                        req.error_note = exc.note
+                    result = self._render_error(exc.status, req)
+                except Exception:
+                    log.exception("handler failed for %r", req)
+                    result = self._render_error(500, req)
+                if isinstance(result, Response):
+                    self._send(cycle, result)
+                else:
+                    self._spawn(self._await_handler(cycle, result))
+        finally:
+            self._dispatching = False
+        if self._active is None and not queue:
+            if self._parse_stopped and not self._closing:
+                self._start_lingering_close()
+            elif not self._closing and not from_read:
+                # data_received does this itself once it is done
+                self._flow_control_reading()
+                self._refresh_timer()
+
+    def _start_special(self, cycle: _Cycle) -> None:
+        """A queued protocol error, or TRACE (answered by the core)."""
+        req = cycle.request
+        cycle.t0 = req.start_time if req is not None and req.start_time else time.time()
+        if cycle.error is not None:
+            if req is not None and cycle.error.note:
+                req.error_note = cycle.error.note
+            self._send(cycle, self._render_error(cycle.error.status, req))
+            return
+        self._served += 1
+        self._send(cycle, self._trace(req))
+
+    def _spawn(self, coro) -> None:
+        task = self.loop.create_task(coro)
+        tasks = self.state.tasks
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def _await_handler(self, cycle: _Cycle, awaitable) -> None:
+        req = cycle.request
+        try:
+            response = await awaitable
+            if not isinstance(response, Response):
+                raise TypeError(f"handler returned {type(response).__name__}, not Response")
+        except HttpError as exc:
+            if exc.note:
+                req.error_note = exc.note
+            response = self._render_error(exc.status, req)
+        except ClientDisconnected:
+            self._finish(cycle, Response(400), 0)
+            return
+        except Exception:
+            log.exception("handler failed for %r", req)
+            response = self._render_error(500, req)
+        self._send(cycle, response)
+
+    def _render_error(self, status: int, request: Request | None) -> Response:
+        try:
+            response = self.error_response(status, request)
+        except Exception:
+            log.exception("error_response failed")
+            response = default_error_response(status, request)
+        return response
+
+    def _trace(self, req: Request) -> Response:
+        """ap_send_http_trace: echo the request as message/http."""
+        if not self.policy.trace_enable:
+            return self._render_error(405, req)
+        if req.has_body:
+            return self._render_error(413, req)
+        merged: dict[str, list] = {}
+        for name, value in req.headers:
+            entry = merged.get(name.lower())
+            if entry is None:
+                merged[name.lower()] = [name, value]
+            else:
+                entry[1] = f"{entry[1]}, {value}"
+        text = req.request_line + "\r\n" + "".join(f"{n}: {v}\r\n" for n, v in merged.values()) + "\r\n"
+
+        async def gen(data=text.encode("latin-1")):
+            yield data
+        return Response(200, [("Content-Type", "message/http")], gen())
+
+    def _keep_alive(self, cycle: _Cycle, response: Response, length_known: bool, out: list[str]) -> bool:
+        """ap_set_keepalive (modules/http/http_protocol.c), condition by condition."""
+        req = cycle.request
+        p = self.policy
+        left = self._max_keepalives - self._keepalives
+        conn = cycle.conn_tokens
+        if (req is not None
+                and req.keep_alive                      # client: not "close"; 1.1 or "keep-alive"
+                and self._ka_enabled                    # KeepAlive On, KeepAliveTimeout > 0
+                and (left > 0 or not self._max_keepalives)
+                and not cycle.force_close
+                and not response.close                  # the "wimpy" handler
+                and not req.expect_100
+                and (length_known or cycle.head_only or req.http_version != "1.0")
+                and not drops_connection(response.status)
+                # parsing has ended (error, close, EOF) and nothing follows us
+                and not (self._parse_stopped and self._queue and self._queue[-1] is cycle)
+                and not self.state.shutting_down):      # is_mpm_running()
+            self._keepalives += 1
+            if "keep-alive" in conn:
+                if p.max_keep_alive_requests:
+                    out.append(f"Keep-Alive: timeout={int(p.keep_alive_timeout)}, max={left}\r\n"
+                               "Connection: Keep-Alive\r\n")
+                else:
+                    out.append(f"Keep-Alive: timeout={int(p.keep_alive_timeout)}\r\n"
+                               "Connection: Keep-Alive\r\n")
+            return True
+        out.append("Connection: close\r\n")
+        return False
+
+    def _send(self, cycle: _Cycle, response: Response) -> None:
+        cycle.response = response
+        transport = self.transport
+        if self._lost or self._closing:
+            self._finish(cycle, response, 0)
+            return
+        req = cycle.request
+        body = response.body
+        status = response.status
+        status_no_body = status == 204 or status == 304 or status < 200
+        no_body = cycle.head_only or status_no_body
+        if req is not None and req.http_version == "0.9" and cycle.error is None:
+            # HTTP/0.9 simple response: the body only, then close.
+            cycle.close = True
+            if isinstance(body, (bytes, bytearray, memoryview)):
+                transport.write(body)
+                self._finish(cycle, response, len(body))
+            else:
+                self._spawn(self._send_async(cycle, response, b"", None, False))
+            return
+
+        # -- head ---------------------------------------------------------
+        date_line = server_line = True
+        content_type = handler_cl = None
+        hl = []
+        for name, value in response.headers:
+            ln = name.lower()
+            if ln in _SPECIAL_OUT:
+                if ln == "content-type":
+                    content_type = value   # checked below, sent last as Apache does
+                    continue
+                if ln == "content-length":
+                    handler_cl = value
+                    continue
+                if ln == "date":
+                    date_line = False
+                elif ln == "server":
+                    server_line = False
+                else:   # connection, keep-alive, transfer-encoding: ours
+                    if ln == "connection" and "close" in _tokens(value):
+                        response.close = True
+                    continue
+            hl.append(f"{name}: {value}\r\n")
+        handler_part = "".join(hl)
+        if (handler_part.count("\n") != len(hl) or handler_part.count("\r") != len(hl)
+                or (content_type is not None and ("\n" in content_type or "\r" in content_type))
+                or (response.reason is not None and ("\n" in response.reason or "\r" in response.reason))):
+            # CR/LF inside a header name or value: response splitting
+            # (uvicorn CVE-2020-7695).  Refuse to send it.
+            log.error("refusing response with CR/LF in a header for %r", req)
+            if status != 500:
+                self._send(cycle, self._render_error(500, req))
+            else:
+                self._abort(cycle, response)
+            return
+        out = [(STATUS_LINES.get(status) if response.reason is None else None)
+               or status_line(status, response.reason),
+               http_date_line() if date_line else "",
+               self._server_line if server_line else "",
+               handler_part]
+
+        file_len = None
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            length: int | None = len(body)
+            if cycle.head_only and handler_cl is not None:
+                length = int(handler_cl)
+        elif isinstance(body, FileBody):
+            try:
+                file_len = _file_length(body)
+            except OSError:
+                log.exception("cannot stat %r", body)
+                self._send(cycle, self._render_error(500, req))
+                return
+            length = file_len
+        else:
+            length = int(handler_cl) if handler_cl is not None else None
+        # Apache's order: ..., Content-Length, Keep-Alive, Connection,
+        # Transfer-Encoding, Content-Type.
+        if status_no_body:
+            length_known = True
+        else:
+            length_known = length is not None
+            if length_known:
+                out.append(f"Content-Length: {length}\r\n")
+        keep = self._keep_alive(cycle, response, length_known, out)
+        chunked = (not length_known and not no_body and req is not None
+                   and req.http_version not in ("0.9", "1.0"))
+        if chunked:
+            out.append("Transfer-Encoding: chunked\r\n")
+        if content_type is not None:
+            out.append(f"Content-Type: {content_type}\r\n")
+        out.append("\r\n")
+        head_text = "".join(out)
+        head = head_text.encode("latin-1")
+        cycle.close = not keep
+
+        # -- body ---------------------------------------------------------
+        if no_body:
+            transport.write(head)
+            if isinstance(body, FileBody):
+                _close_file_body(body, None)
+            self._finish(cycle, response, 0)
+            return
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            if len(body) <= SMALL_BODY:
+                transport.write(head + body if body else head)
+            else:
+                transport.writelines((head, body))
+            self._finish(cycle, response, len(body))
+            return
+        if isinstance(body, FileBody) and file_len is not None and file_len <= SMALL_BODY:
+            # Small file: read it now and send it with the head in one write.
+            fd = None
+            try:
+                fd = _open_file_body(body)
+                data = os.pread(fd, file_len, body.offset) if file_len else b""
+            except OSError:
+                log.exception("cannot read %r", body)
+                _close_file_body(body, fd)
+                cycle.close = True
+                self._abort(cycle, response)
+                return
+            _close_file_body(body, fd)
+            transport.write(head + data)
+            if len(data) < file_len:
+                cycle.close = True  # truncated: the Content-Length is a lie
+                self._finish(cycle, response, len(data), abort=True)
+                return
+            self._finish(cycle, response, len(data))
+            return
+        self._spawn(self._send_async(cycle, response, head, file_len, chunked))
+
+    async def _send_async(self, cycle: _Cycle, response: Response, head: bytes,
+                          file_len: int | None, chunked: bool) -> None:
+        transport = self.transport
+        body = response.body
+        sent = 0
+        abort = False
+        try:
+            if head:
+                transport.write(head)
+            if isinstance(body, FileBody):
+                fd = _open_file_body(body)
+                try:
+                    sender = SENDERS[body.sender]
+                    sent = await sender(transport, self.loop, fd, body.offset, file_len,
+                                        wait_drained=self.wait_drained, timeout=self.policy.timeout)
+                finally:
+                    _close_file_body(body, fd)
+                if sent < file_len:
+                    log.warning("file %r ended after %d of %d bytes", body, sent, file_len)
+                    abort = True
+            else:
+                high = self.policy.write_buffer_high
+                async for chunk in body:
+                    if not chunk:
+                        continue
+                    if transport.is_closing():
+                        raise ConnectionResetError("connection lost")
+                    if chunked:
+                        transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+                    else:
+                        transport.write(chunk)
+                    sent += len(chunk)
+                    if transport.get_write_buffer_size() > high:
+                        await asyncio.wait_for(self.wait_drained(), self.policy.timeout)
+                if chunked and not transport.is_closing():
+                    transport.write(b"0\r\n\r\n")
+        except (ConnectionError, asyncio.TimeoutError, TimeoutError):
+            abort = True
+        except Exception:
+            log.exception("sending the response body failed for %r", cycle.request)
+            abort = True
+        finally:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None and not isinstance(body, FileBody):
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+        self._finish(cycle, response, sent, abort=abort)
+
+    def _abort(self, cycle: _Cycle, response: Response) -> None:
+        self._finish(cycle, response, 0, abort=True)
+
+    def _finish(self, cycle: _Cycle, response: Response, sent: int, *, abort: bool = False) -> None:
+        if not cycle.completed:
+            cycle.completed = True
+            if self.on_complete is not None:
+                try:
+                    self.on_complete(cycle.request, response, sent, time.time() - cycle.t0)
+                except Exception:
+                    log.exception("on_complete failed")
+        if self._queue and self._queue[0] is cycle:
+            self._queue.popleft()
+        if self._active is cycle:
+            self._active = None
+        if self._lost:
+            return
+        if abort:
+            self._parse_stopped = True
+            self._closing = True
+            self.transport.abort()
+            return
+        if cycle.close:
+            self._stop_for_close()
+            return
+        body = cycle.body
+        if body is not None and not body.complete:
+            body.drop()  # read and discard the rest (ap_discard_request_body)
+        if not self._dispatching:
+            self._run_queue()
+
+    def _stop_for_close(self) -> None:
+        self._parse_stopped = True
+        self._parser = None
+        self._queue.clear()
+        self._cur = None
+        self._start_lingering_close()
+
+    # ------------------------------------------------------------------
+    # Closing
+
+    def _start_lingering_close(self) -> None:
+        """ap_lingering_close: send FIN, then read and discard what the client
+        still sends (2 s per read, 30 s in all) so our response is not
+        destroyed by a RST caused by unread input."""
+        if self._closing and self._timer_kind == "linger":
+            return
+        self._closing = True
+        self._parse_stopped = True
+        self._parser = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        p = self.policy
+        if self._eof or not p.lingering_max or not transport.can_write_eof():
+            transport.close()
+            return
+        try:
+            transport.write_eof()
+        except (OSError, RuntimeError):
+            transport.close()
+            return
+        if self._paused_reading:
+            self._paused_reading = False
+            transport.resume_reading()
+        now = self.loop.time()
+        self._linger_until = now + p.lingering_max
+        self._arm("linger", p.lingering_read_timeout)
+
+    def _linger_read(self) -> None:
+        now = self.loop.time()
+        if now >= self._linger_until:
+            self.transport.close()
+            return
+        self._deadline = min(now + self.policy.lingering_read_timeout, self._linger_until)
+
+    def close_if_idle(self) -> bool:
+        """Graceful shutdown: close a connection waiting for a request."""
+        if self._active is None and not self._queue and not self._in_head:
+            if self.transport is not None and not self.transport.is_closing():
+                self._closing = True
+                self.transport.close()
+            return True
+        return False
+
+    # ------------------------------------------------------------------
+    # Timers: one handle, re-armed lazily (a deadline moved later does not
+    # reschedule; the callback notices and sleeps again).
+
+    def _arm(self, kind: str | None, seconds: float) -> None:
+        self._timer_kind = kind
+        if kind is None:
+            return
+        deadline = self.loop.time() + seconds
+        self._deadline = deadline
+        if self._timer is None or self._timer_when > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_when = deadline
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _refresh_timer(self) -> None:
+        if self._closing:
+            return
+        if (self._active is None and not self._queue and not self._in_head and self._cur is None
+                and not self._paused_writing and not self._stash):
+            # the common case after a response: wait for the next request
+            self._arm("idle", self._idle_timeout if self._served else self.policy.timeout)
+            return
+        p = self.policy
+        if self._paused_writing:
+            self._arm("write", p.timeout)
+        elif self._active is not None:
+            self._timer_kind = None   # the handler's time is its own
+        elif self._in_head or self._stash:
+            self._arm("head", p.timeout)
+        elif self._cur is not None:
+            self._arm("body", p.timeout)
+        elif not self._queue:
+            self._arm("idle", p.keep_alive_timeout if self._served else p.timeout)
+        else:
+            self._timer_kind = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        kind = self._timer_kind
+        if kind is None or self._lost:
+            return
+        now = self.loop.time()
+        if now < self._deadline - 0.0005:
+            self._timer_when = self._deadline
+            self._timer = self.loop.call_at(self._deadline, self._on_timer)
+            return
+        self._timer_kind = None
+        transport = self.transport
+        if kind == "linger":
+            transport.close()
+        elif kind == "head" and self._line_done:
+            # Timeout inside the header block: 408 (ap_get_mime_headers_core).
+            self._protocol_error(HttpError(408))
+            self._run_queue()
+        elif kind == "write":
+            # Apache's TimeOut bounds each write, not the whole body: a client
+            # that drained something since the timer was armed gets another
+            # period.
+            size = transport.get_write_buffer_size()
+            if size < self._write_mark:
+                self._write_mark = size
+                self._arm("write", self.policy.timeout)
+            else:
+                transport.abort()
+        else:
+            # idle, keep-alive wait, incomplete request line, stalled body
+            # discard: close without a response, as Apache does.
+            self._closing = True
+            self._parse_stopped = True
+            transport.close()
+
+
+def _end_of_messages(data: bytes, count: int) -> int | None:
+    """The offset in ``data`` just after its first ``count`` complete messages
+    (parsed from an idle state); None if it cannot be found."""
+
+    class _Counter:
+        n = 0
+
+        def on_message_complete(self) -> None:
+            self.n += 1
+
+    def completed(n: int) -> int:
+        c = _Counter()
+        p = httptools.HttpRequestParser(c)
+        p.set_dangerous_leniencies(**_LENIENCIES)
+        try:
+            p.feed_data(data[:n])
+        except HttpParserError:
+            pass
+        return c.n
+
+    lo, hi = 0, len(data)
+    if completed(hi) < count:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if completed(mid) >= count:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _file_length(body: FileBody) -> int:
+    if body.length is not None:
+        return body.length
+    if body.fd is not None:
+        size = os.fstat(body.fd).st_size
+    else:
+        size = os.stat(body.path).st_size
+    return max(0, size - body.offset)
+
+
+def _open_file_body(body: FileBody) -> int:
+    if body.fd is not None:
+        return body.fd
+    return os.open(body.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+
+
+def _close_file_body(body: FileBody, fd: int | None) -> None:
+    if body.fd is None:
+        if fd is not None:
+            os.close(fd)
+    elif body.close_fd:
+        try:
+            os.close(body.fd)
+        except OSError:
+            pass

@@ -1,0 +1,1 @@
+"""Protocol-layer tests (apyche.http) over real sockets."""

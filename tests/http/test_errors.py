@@ -1,0 +1,253 @@
+"""Malformed requests, limits and request smuggling: the status Apache 2.4
+answers, and the connection closed cleanly afterwards (a conformance table in
+the spirit of httpd-tests t/apache/http_strict.t)."""
+
+import time
+
+import pytest
+
+from apyche.http import ConnectionPolicy
+
+from .conftest import Conn, get
+
+H = b"Host: a\r\n"
+
+# (name, raw request, expected status); every one of these closes.
+CASES = [
+    ("missing host", b"GET / HTTP/1.1\r\n\r\n", 400),
+    ("absolute form without host", b"GET http://x/ HTTP/1.1\r\n\r\n", 400),
+    ("two hosts", b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+    ("empty host", b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+    ("HTTP/0.9 POST", b"POST /\r\n\r\n", 400),
+    ("garbage request line", b"GARBAGE\r\n\r\n", 400),
+    ("bad method token", b"G(T / HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("fragment in target", b"GET /a#b HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("relative target", b"GET a/b HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("bad scheme", b"GET ftp://x/ HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("userinfo", b"GET http://u:p@x/ HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("HTTP/0.5", b"GET / HTTP/0.5\r\n" + H + b"\r\n", 400),
+    ("LF only", b"GET / HTTP/1.1\n" + H.replace(b"\r", b"") + b"\n", 400),
+    ("space in header name", b"GET / HTTP/1.1\r\n" + H + b"X Y: 1\r\n\r\n", 400),
+    ("CR in header value", b"GET / HTTP/1.1\r\n" + H + b"X: a\rb\r\n\r\n", 400),
+    ("h2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),
+    ("expectation", b"GET / HTTP/1.1\r\n" + H + b"Expect: teapot\r\n\r\n", 417),
+    # smuggling
+    ("two content-lengths", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
+    ("two equal content-lengths", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
+    ("bad content-length", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 3x\r\n\r\nabc", 400),
+    ("negative content-length", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n", 400),
+    ("TE identity", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: identity\r\n\r\n", 400),
+    ("TE chunked then gzip", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400),
+    ("TE twice", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("TE with space before colon", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
+    ("bad chunk size", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+    ("negative chunk size", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n-1\r\n", 400),
+    ("chunk overflow", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n", 400),
+    ("chunk missing CRLF", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400),
+    # limits
+    ("request line", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
+    ("field size", b"GET / HTTP/1.1\r\n" + H + b"X: " + b"a" * 9000 + b"\r\n\r\n", 400),
+    ("field count", b"GET / HTTP/1.1\r\n" + H + b"".join(b"X%d: a\r\n" % i for i in range(101)) + b"\r\n", 400),
+    ("body over limit", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 2000000000\r\n\r\n", 413),
+    ("TRACE with body", b"TRACE / HTTP/1.1\r\n" + H + b"Content-Length: 2\r\n\r\nab", 413),
+]
+
+
+@pytest.mark.parametrize("raw,status", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rejected_and_closed(server, raw, status):
+    c = Conn(server.port)
+    got, h, body = c.send(raw + get("/smuggled")).response()
+    assert got == status
+    assert h["connection"] == "close"
+    assert c.is_closed()
+    assert b"smuggled" not in c.buf
+    # the error went through on_complete
+    assert server.wait_completed(1)[0][1] == status
+
+
+def test_cl_and_te_is_read_as_chunked_then_closed(server):
+    # Apache 2.4 answers it (TE wins, Content-Length dropped) and closes the
+    # connection; the bytes after the chunked body are never a request.
+    c = Conn(server.port)
+    c.send(b"POST /echo HTTP/1.1\r\n" + H + b"Content-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n" + get("/smuggled"))
+    status, h, body = c.response()
+    assert (status, body, h["connection"]) == (200, b"abc", "close")
+    assert c.is_closed() and b"smuggled" not in c.buf
+
+
+def test_gzip_then_chunked_is_accepted(server):
+    c = Conn(server.port)
+    status, h, body = c.send(b"POST /count HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip, chunked\r\n\r\n"
+                             b"2\r\nab\r\n0\r\n\r\n").response()
+    assert (status, body) == (200, b"2")
+
+
+@pytest.mark.parametrize("version", [b"1.2", b"2.0", b"3.0"])
+def test_other_versions_in_1x_syntax_are_served_as_11(server, version):
+    # Apache 2.4 does not answer 505 here: it serves the request.
+    c = Conn(server.port)
+    status, h, body = c.send(get("/v", version=version)).response()
+    assert (status, body, h["__status_line__"]) == (200, b"hello /v", "HTTP/1.1 200 OK")
+
+
+def test_small_limits(make_server):
+    srv = make_server(policy=ConnectionPolicy(limit_request_line=100, limit_request_field_size=50,
+                                              limit_request_fields=3, limit_request_body=10))
+    def status_of(raw):
+        c = Conn(srv.port)
+        return c.send(raw).response()[0]
+    assert status_of(get("/" + "a" * 70)) == 200
+    assert status_of(get("/" + "a" * 100)) == 414
+    assert status_of(get("/", extra=b"X: " + b"b" * 40 + b"\r\n")) == 200
+    assert status_of(get("/", extra=b"X: " + b"b" * 50 + b"\r\n")) == 400
+    assert status_of(get("/", extra=b"A: 1\r\nB: 2\r\n")) == 200
+    assert status_of(get("/", extra=b"A: 1\r\nB: 2\r\nC: 3\r\n")) == 400
+    assert status_of(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789") == 200
+    assert status_of(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n0123456789a") == 413
+    assert status_of(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"6\r\n012345\r\n6\r\n6789ab\r\n0\r\n\r\n") == 413
+
+
+def test_unterminated_header_is_bounded(make_server):
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=100, limit_request_fields=5))
+    c = Conn(srv.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX: ")
+    try:
+        for _ in range(100):
+            c.send(b"y" * 1000)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert c.response()[0] == 400
+
+
+def test_unknown_method_reaches_handler(server):
+    c = Conn(server.port)
+    c.send(b"FOO /method HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert c.response()[2] == b"FOO"
+    # pipelined after a known one, in the same packet, and lower case
+    c.send(get("/x") + b"BREW /method HTTP/1.1\r\nHost: a\r\n\r\n" + b"get /method HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert [c.response()[2] for _ in range(3)] == [b"hello /x", b"BREW", b"get"]
+
+
+def test_unknown_method_split_across_reads(server):
+    c = Conn(server.port)
+    c.send(b"BR")
+    time.sleep(0.05)
+    c.send(b"EW /method HTTP/1.1\r\nContent-Length: 3\r\nHost: a\r\n\r\nabc" + get("/after"))
+    assert c.response()[2] == b"BREW"
+    assert c.response()[2] == b"hello /after"
+
+
+def test_absolute_form_target(server):
+    c = Conn(server.port)
+    status, h, body = c.send(b"GET http://example.com:8080/target?q=1 HTTP/1.1\r\nHost: a\r\n\r\n").response()
+    assert body == b"/target|q=1|example.com:8080"
+
+
+def test_handler_exception_is_500_and_closes(server):
+    c = Conn(server.port)
+    status, h, body = c.send(get("/boom")).response()
+    assert status == 500 and h["connection"] == "close"
+    assert c.is_closed()
+
+
+def test_handler_http_error_keeps_connection(server):
+    c = Conn(server.port)
+    status, h, body = c.send(get("/teapot")).response()
+    assert status == 403 and "connection" not in h
+    assert c.send(get("/x")).response()[2] == b"hello /x"
+
+
+def test_response_splitting_refused(server):
+    c = Conn(server.port)
+    status, h, body = c.send(get("/badheader")).response()
+    assert status == 500 and "set-cookie" not in h
+
+
+def test_custom_error_response(make_server):
+    from apyche.http import Response
+    calls = []
+
+    def err(status, request):
+        calls.append((status, request.method if request else None))
+        return Response(status, [("Content-Type", "text/plain")], b"custom %d" % status)
+    srv = make_server(error_response=err)
+    c = Conn(srv.port)
+    assert c.send(b"GET / HTTP/1.1\r\n\r\n").response()[2] == b"custom 400"
+    assert calls == [(400, "GET")]
+
+
+def test_timeout_in_request_line_closes_silently(make_server):
+    srv = make_server(policy=ConnectionPolicy(timeout=0.3))
+    c = Conn(srv.port)
+    c.send(b"GET /index.html HT")
+    assert c.is_closed(3)
+    assert c.buf == b""
+
+
+def test_timeout_in_headers_is_408(make_server):
+    srv = make_server(policy=ConnectionPolicy(timeout=0.3))
+    c = Conn(srv.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX-Part")
+    status, h, _ = c.response()
+    assert status == 408 and h["connection"] == "close"
+    assert c.is_closed()
+    assert srv.wait_completed(1)[0][1] == 408
+
+
+def test_timeout_reading_body_is_408(make_server):
+    srv = make_server(policy=ConnectionPolicy(timeout=0.3))
+    c = Conn(srv.port)
+    c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+    status, h, _ = c.response()
+    assert status == 408 and h["connection"] == "close"
+
+
+def test_cl_and_te_rejected_when_policy_says_so(make_server):
+    srv = make_server(policy=ConnectionPolicy(reject_te_with_cl=True))
+    c = Conn(srv.port)
+    c.send(b"POST /echo HTTP/1.1\r\n" + H + b"Content-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n" + get("/smuggled"))
+    status, h, body = c.response()
+    assert status == 400 and h["connection"] == "close"
+    assert c.is_closed() and b"smuggled" not in c.buf
+
+
+def test_upgrade_header_is_ignored_and_parsing_continues(server):
+    c = Conn(server.port)
+    c.send(get("/up", extra=b"Upgrade: websocket\r\nConnection: Upgrade\r\n") + get("/after"))
+    assert c.response()[2] == b"hello /up"
+    assert c.response()[2] == b"hello /after"
+
+
+def test_connect_goes_to_handler(server):
+    c = Conn(server.port)
+    status, h, body = c.send(b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n").response()
+    # authority-form is not a path: refused like any non-origin target
+    assert status == 400
+
+
+def test_raw_utf8_target_reaches_handler_as_sent(server):
+    # Apache 2.4 accepts octets >= 0x80 in the request-target (llhttp does not)
+    c = Conn(server.port)
+    raw = "/caf\u00e9?q=\u00fc".encode("utf-8")
+    c.send(b"GET " + raw + b" HTTP/1.1\r\nHost: a\r\n\r\n" + get("/after"))
+    body = c.response()[2]
+    assert body == b"hello " + "/caf\u00e9".encode("utf-8")
+    assert c.response()[2] == b"hello /after"
+    c.send(b"BREW /m\xc3\xa9thod HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert c.response()[0] == 200
+
+
+def test_raw_target_split_across_reads(server):
+    c = Conn(server.port)
+    c.send(b"GET /target\xc3")
+    time.sleep(0.05)
+    c.send(b"\xa9 HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert c.response()[2] == b"hello /target\xc3\xa9"
+
+
+def test_control_characters_in_target_still_rejected(server):
+    c = Conn(server.port)
+    assert c.send(b"GET /a\x7fb HTTP/1.1\r\nHost: a\r\n\r\n").response()[0] == 400
