@@ -108,9 +108,11 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
             return 1
     if announce:
         announce(sockets)
+    board = _single_scoreboard(config)   # mod_status in the one-process modes
     try:
         run(sockets, site.handle, connection_policy(config, site.banner),
-            on_complete=site.log_access, error_response=site.protocol_error)
+            on_complete=site.log_access, error_response=site.protocol_error,
+            scoreboard=board)
     finally:
         site.logs.close()
         for s in sockets:
@@ -118,20 +120,42 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
     return 0
 
 
+def _single_scoreboard(config: ServerConfig):
+    """A one-worker scoreboard for -X and ``apyche serve`` (Apache keeps one
+    in -X too), installed for mod_status; the WorkerBoard is the protocol's
+    scoreboard hook."""
+    from .process.master import Limits, extended_status
+    from .process.scoreboard import Scoreboard, WorkerBoard
+    from .process.status import StatusContext, install, server_built
+    limits = Limits.from_config(config)
+    sb = Scoreboard.create(1, limits.threads)
+    sb.claim_process(0, os.getpid(), 0, limits.threads)
+    board = WorkerBoard(sb, 0, limits.threads, extended=extended_status(config), generation=0)
+    board.ready()
+    install(StatusContext(sb, mpm=limits.mpm, max_servers=1, threads_per_child=limits.threads,
+                          extended=board.extended, built=server_built()))
+    return board
+
+
 def run_httpd_mode(opts) -> int:
-    """``apyche [-f CONF] [-d ROOT] [-DFOREGROUND] [-X]``."""
+    """``apyche [-f CONF] [-d ROOT] [-DFOREGROUND] [-X] [-k ACTION]``: the
+    master and its workers (apyche.process); -X serves in one process."""
     from .cli import load, report_error, report_warnings
-    if opts.signal not in (None, "start"):
-        sys.stderr.write(f"apyche: -k {opts.signal} needs the process model (master "
-                         "and workers), which this version does not have yet; run "
-                         "in the foreground and stop it with Ctrl-C or SIGTERM\n")
-        return 1
     try:
         config = load(opts)
     except ConfigError as err:
         report_error(err)
         return 1
     report_warnings(config.warnings)
+    if not opts.debug:
+        from .process import control
+        if opts.signal is not None:
+            done = control.signal_server(opts.signal, config)
+            if done is not None:
+                return done
+        detach = opts.signal is not None and "FOREGROUND" not in opts.defines \
+            and "NO_DETACH" not in opts.defines
+        return control.start(config, opts, loader=lambda: load(opts), detach=detach)
 
     def announce(sockets):
         where = ", ".join(_addr(s) for s in sockets)

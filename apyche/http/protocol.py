@@ -194,8 +194,14 @@ class HttpProtocol(asyncio.Protocol):
                  loop: asyncio.AbstractEventLoop | None = None,
                  error_response: ErrorResponder | None = None,
                  on_complete: OnComplete | None = None,
-                 state: ServerState | None = None) -> None:
+                 state: ServerState | None = None,
+                 scoreboard=None) -> None:
         self.handler = handler
+        # Scoreboard hook (apyche.process.scoreboard.WorkerBoard): open(self)
+        # returns a per-connection object told reading/writing/done/
+        # keepalive/closing/close; None costs one "is not None" test per point.
+        self._scoreboard = scoreboard
+        self._sb = None
         self.policy = policy or ConnectionPolicy()
         self.loop = loop or asyncio.get_event_loop()
         self.error_response = error_response or default_error_response
@@ -271,6 +277,8 @@ class HttpProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(high=high, low=high // 4)
         self._new_parser()
         self.state.connections.add(self)
+        if self._scoreboard is not None:   # scoreboard hook: connection open
+            self._sb = self._scoreboard.open(self)
         self._arm("idle", self.policy.timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -278,6 +286,8 @@ class HttpProtocol(asyncio.Protocol):
         self._closing = True
         self._parse_stopped = True
         self.state.connections.discard(self)
+        if self._sb is not None:   # scoreboard hook: connection closed
+            self._sb.close()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -535,6 +545,8 @@ class HttpProtocol(asyncio.Protocol):
         # (_reset_head), keeping this hot callback to two stores.
         self._in_head = True
         self._began_in_feed = True
+        if self._sb is not None:   # scoreboard hook: reading a request
+            self._sb.reading()
 
     def _reset_head(self) -> None:
         self._url = b""
@@ -829,6 +841,8 @@ class HttpProtocol(asyncio.Protocol):
                 cycle = queue[0]
                 self._active = cycle
                 req = cycle.request
+                if self._sb is not None:   # scoreboard hook: writing the response
+                    self._sb.writing(req)
                 if cycle.error is not None or req.method == "TRACE":
                     self._start_special(cycle)
                     continue
@@ -1015,8 +1029,14 @@ class HttpProtocol(asyncio.Protocol):
         file_len = None
         if isinstance(body, (bytes, bytearray, memoryview)):
             length: int | None = len(body)
-            if cycle.head_only and handler_cl is not None:
-                length = int(handler_cl)
+            if cycle.head_only:
+                # HEAD: the length the handler stated, or of the body it
+                # built anyway; none for an empty body (Apache builds no
+                # error page for HEAD, so its 404 carries no length).
+                if handler_cl is not None:
+                    length = int(handler_cl)
+                elif not body:
+                    length = None
         elif isinstance(body, FileBody):
             try:
                 file_len = _file_length(body)
@@ -1031,6 +1051,10 @@ class HttpProtocol(asyncio.Protocol):
         # Transfer-Encoding, Content-Type.
         if status_no_body:
             length_known = True
+        elif cycle.head_only:
+            length_known = True     # no body follows, whatever the length
+            if length is not None:
+                out.append(f"Content-Length: {length}\r\n")
         else:
             length_known = length is not None
             if length_known:
@@ -1144,6 +1168,8 @@ class HttpProtocol(asyncio.Protocol):
                     self.on_complete(cycle.request, response, sent, time.time() - cycle.t0)
                 except Exception:
                     log.exception("on_complete failed")
+            if self._sb is not None:   # scoreboard hook: counters
+                self._sb.done(sent, time.time() - cycle.t0)
         if self._queue and self._queue[0] is cycle:
             self._queue.popleft()
         if self._active is cycle:
@@ -1158,6 +1184,8 @@ class HttpProtocol(asyncio.Protocol):
         if cycle.close:
             self._stop_for_close()
             return
+        if self._sb is not None and len(self._queue) == 0:   # scoreboard hook
+            self._sb.keepalive()
         body = cycle.body
         if body is not None and not body.complete:
             body.drop()  # read and discard the rest (ap_discard_request_body)
@@ -1186,6 +1214,8 @@ class HttpProtocol(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             return
+        if self._sb is not None:   # scoreboard hook: closing
+            self._sb.closing()
         p = self.policy
         if self._eof or not p.lingering_max or not transport.can_write_eof():
             transport.close()
@@ -1210,8 +1240,12 @@ class HttpProtocol(asyncio.Protocol):
         self._deadline = min(now + self.policy.lingering_read_timeout, self._linger_until)
 
     def close_if_idle(self) -> bool:
-        """Graceful shutdown: close a connection waiting for a request."""
-        if self._active is None and not self._queue and not self._in_head:
+        """Graceful shutdown: close a connection waiting for its next request
+        (keep-alive).  A connection that has not sent its first request yet
+        is left to send it: it may have been accepted a moment ago with the
+        request already on its way (closing it would lose that request); it
+        is answered with "Connection: close", or times out."""
+        if self._active is None and not self._queue and not self._in_head and self._served:
             if self.transport is not None and not self.transport.is_closing():
                 self._closing = True
                 self.transport.close()

@@ -79,10 +79,11 @@ async def serve(sockets: Iterable[socket.socket], handler: Handler,
                 policy: ConnectionPolicy | None = None, *,
                 error_response: ErrorResponder | None = None,
                 on_complete: OnComplete | None = None,
-                backlog: int = 511) -> HttpServer:
+                backlog: int = 511, scoreboard=None) -> HttpServer:
     """Start serving ``handler`` on each bound socket; return the server.
 
-    ``backlog`` is ListenBacklog (Apache's default 511).
+    ``backlog`` is ListenBacklog (Apache's default 511).  ``scoreboard`` is
+    the optional per-connection hook (see HttpProtocol), passed through.
     """
     loop = asyncio.get_running_loop()
     policy = policy or ConnectionPolicy()
@@ -90,7 +91,7 @@ async def serve(sockets: Iterable[socket.socket], handler: Handler,
 
     def factory() -> HttpProtocol:
         return HttpProtocol(handler, policy, loop=loop, error_response=error_response,
-                            on_complete=on_complete, state=state)
+                            on_complete=on_complete, state=state, scoreboard=scoreboard)
 
     servers = []
     for sock in sockets:

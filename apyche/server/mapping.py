@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from ..config.values import Alias, Redirect
 
@@ -129,14 +128,18 @@ class AliasTable:
             if m is None:
                 return None
             target = _expand(r.url, m) if r.url else None
+            if target is not None and query is not None and "?" not in target:
+                target += "?" + query
         else:
             n = _alias_matches(r.fake, uri)
             if not n:
                 return None
             target = None
             if r.url is not None:
-                # The rest of the path is re-escaped; the query is kept.
-                target = r.url + quote(uri[n:], safe="/:@!$&'()*+,;=-._~")
+                # The rest of the path is re-escaped (ap_escape_uri, lower-case
+                # hex); the query is kept.
+                from ..semantics.autoindex import os_escape_path
+                target = r.url + os_escape_path(uri[n:], partial=True)
                 if query:
                     target += "?" + query
         return Redirected(r.status, target)

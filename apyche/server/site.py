@@ -43,10 +43,11 @@ from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
 from .headers import apply_response_headers, request_env
-from . import authn
+from . import authn, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
-from .mapping import Mapped, Redirected, alias_table
+from .mapping import AliasTable, Mapped, Redirected, alias_table
+from ..tree.merge import merge
 
 OPT_INDEXES = 1
 OPT_MULTIVIEWS = 128
@@ -260,7 +261,10 @@ class Site:
     def _process(self, ex: Exchange) -> Response:
         req = ex.request
         local = req.server or ("127.0.0.1", 0)
-        view = self.resolver.select_server(local[0], local[1], req.get("Host"))
+        # An absolute-form target names the host itself (ap_parse_uri sets
+        # r->hostname from it, ahead of the Host header).
+        host = getattr(req, "host_from_target", None) or req.get("Host")
+        view = self.resolver.select_server(local[0], local[1], host)
         ex.view = view
         ex.settings = srv = self.settings[view.index]
         try:
@@ -300,14 +304,29 @@ class Site:
         if not is_dir:
             cfg = self.resolver.file_walk(cfg, filename.rsplit("/", 1)[-1])
         cfg = self.resolver.location_walk(view, cfg, ex.uri)
+        if cfg.ifs:
+            cfg = self._if_walk(ex, cfg)
         ex.config = cfg
         if _has_env_rules(cfg):
             request_env(ex, cfg)
         refused = self._check_access(ex, cfg)
         if refused is not None:
             return refused
+        redirect = self._dir_redirect(ex, cfg)
+        if redirect is not None:
+            return redirect
+        named = handlers.find(cfg.get("SetHandler") or (   # server-status & co.
+            self._handler_of(cfg, filename) if "AddHandler" in cfg else None))
+        if named is not None and (answer := named(self, ex)) is not None:
+            return answer
         if st is None:
             return self._not_found(ex, cfg)
+        if stat.S_ISLNK(st.st_mode):
+            # A dangling or looping link (FollowSymLinks skips the lstat):
+            # resolve_symlink's stat fails, as in Apache.
+            self.log_error(ex, ERROR, "core", "AH00037: Symbolic link not allowed or link "
+                           f"target not accessible: {filename}")
+            return self.error_response(ex, 403)
         if path_info and not self._accept_path_info(cfg):
             self.log_error(ex, INFO, "core", f"AH00130: File does not exist: {filename}")
             return self.error_response(ex, 404)
@@ -315,14 +334,81 @@ class Site:
             return self._directory(ex, cfg, filename)
         return self._file(ex, cfg, filename, st)
 
+    def _if_walk(self, ex: Exchange, cfg):
+        """``ap_if_walk``: each <If>/<ElseIf>/<Else> chain, in order; the
+        first true branch of a chain is merged (its own nested <If>s too)."""
+        ex.replayable = False
+        ctx = self._expr_context(ex)
+        merged = cfg
+        taken = False
+        for sec in cfg.ifs:
+            if sec.kind == "if":
+                taken = False
+            if taken:
+                continue
+            cond = sec.condition
+            truth = True if sec.kind == "else" else _expr_true(cond, ctx)
+            if truth:
+                taken = True
+                merged = merge(merged, self.resolver._scope_of(sec))
+        return merged
+
+    def _expr_context(self, ex: Exchange):
+        from ..expr.context import Headers, SimpleContext
+        req = ex.request
+        client = req.client or ("", 0)
+        return SimpleContext(
+            method=req.method, uri=ex.uri, filename=ex.filename, query=ex.query,
+            protocol=f"HTTP/{req.http_version}", the_request=req.request_line,
+            remote_ip=client[0], remote_port=client[1],
+            request_headers=Headers(req.headers), env=ex.env,
+            vars={"SERVER_NAME": ex.settings.server_name if ex.settings else "",
+                  "DOCUMENT_ROOT": ex.settings.docroot if ex.settings else "",
+                  "REQUEST_FILENAME": ex.filename or ""})
+
+    def _dir_redirect(self, ex: Exchange, cfg) -> Response | None:
+        """mod_alias ``fixup_redir``: Redirect* set in <Directory>, <Location>
+        or .htaccess, nearest section first (``merge_alias_dir_config``)."""
+        if not any(name in cfg for name in _REDIRECT_DIRECTIVES):
+            return None
+        for scope in reversed(cfg.scopes):
+            if scope.path is None:
+                continue   # server level: translate_name already ran them
+            for setting in scope.settings:
+                if setting.name not in _REDIRECT_DIRECTIVES:
+                    continue
+                values = setting.value if isinstance(setting.value, tuple) else (setting.value,)
+                for r in values:
+                    if getattr(r, "fake", None) is None:
+                        return self.redirect(ex, r.status, r.url)
+                    hit = AliasTable._match_redirect(r, ex.uri, ex.query)
+                    if hit is not None:
+                        return self.redirect(ex, hit.status, hit.location)
+        return None
+
     # -- filesystem --------------------------------------------------------------
     @staticmethod
     def _stat_path(filename: str):
-        """stat(), splitting off path info when a leading part is a file."""
+        """stat(), splitting off path info when a leading part is a file.
+
+        A symlink whose target is missing (or loops) is returned as its own
+        lstat result: the symlink check then refuses it (Apache's 403).
+        """
         try:
             return os.stat(filename), ""
         except FileNotFoundError:
-            pass
+            try:
+                lst = os.lstat(filename)
+                if stat.S_ISLNK(lst.st_mode):
+                    return lst, ""
+            except OSError:
+                pass
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                try:
+                    return os.lstat(filename), ""
+                except OSError:
+                    pass
         except NotADirectoryError:
             head = filename
             while "/" in head:
@@ -374,10 +460,12 @@ class Site:
         allows = cfg.get("allow") or ()
         denies = cfg.get("deny") or ()
         compat_ok = True
-        if allows or denies:
+        if allows or denies or "order" in cfg:
             compat_ok = order_allows(cfg.get("order") or "deny,allow", list(allows),
                                      list(denies), client, ex.env, method)
         group = self._authz_for(cfg)
+        if group is not None and not _applies_to(group, method):
+            group = None    # every Require is <Limit>ed to other methods
         satisfy_any = str(cfg.get("Satisfy") or "all").lower() == "any"
         if group is None:
             allowed = compat_ok
@@ -545,13 +633,21 @@ class Site:
             if name.lower() == "disabled":
                 break
             if name.startswith("/"):
-                continue   # a URL index: needs subrequests; not handled here
+                # A URL: the sub-request maps it like any request.
+                srv = ex.settings
+                target = srv.aliases.translate(name, None, srv.docroot) if srv.aliases \
+                    else Mapped(srv.docroot + name)
+                if isinstance(target, Mapped) and os.path.isfile(target.filename):
+                    ex.uri, ex.filename = name, target.filename
+                    return self._serve_path(ex)
+                continue
             candidate = base + name
             try:
                 st = os.stat(candidate)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode):
+            if stat.S_ISREG(st.st_mode) and self._subrequest_ok(ex, cfg, candidate,
+                                                                 ex.uri + name):
                 ex.filename = candidate
                 ex.uri = ex.uri + name
                 return self._serve_path(ex)
@@ -563,6 +659,26 @@ class Site:
                        "found, and server-generated directory index forbidden by "
                        "Options directive")
         return self.error_response(ex, 403)
+
+    def _subrequest_ok(self, ex: Exchange, dir_cfg, filename: str, uri: str) -> bool:
+        """Would a sub-request for *filename* pass the access checks?  (mod_dir
+        and mod_autoindex skip members a sub-request is refused.)"""
+        cfg = self.resolver.file_walk(dir_cfg, filename.rsplit("/", 1)[-1])
+        cfg = self.resolver.location_walk(ex.view, cfg, uri)
+        group = self._authz_for(cfg)
+        method = ex.request.method
+        if group is not None and not _applies_to(group, method):
+            group = None
+        client = (ex.request.client or ("", 0))[0]
+        allows, denies = cfg.get("allow") or (), cfg.get("deny") or ()
+        if allows or denies or "order" in cfg:
+            if not order_allows(cfg.get("order") or "deny,allow", list(allows), list(denies),
+                                client, ex.env, method):
+                return False
+        if group is None:
+            return True
+        result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, []), method)
+        return result is Result.GRANTED
 
     def _listing(self, ex: Exchange, cfg, base: str) -> Response:
         """mod_autoindex: the listing of *base*, as Apache renders it."""
@@ -582,6 +698,13 @@ class Site:
                            f"AH01275: Can't open directory for index: {base}")
             return self.error_response(ex, 403)
         entries = autoindex.entries_from_listing(listing, self.types, self._extension_map(cfg))
+        if cfg.files or self._authz_for(cfg) is not None:
+            # Each member's sub-request: refused ones are hidden (or shown
+            # bare with ShowForbidden), as mod_autoindex does.
+            from dataclasses import replace as _replace
+            uri_base = ex.uri if ex.uri.endswith("/") else ex.uri + "/"
+            entries = [e if self._subrequest_ok(ex, cfg, base + e.name, uri_base + e.name)
+                       else _replace(e, status=403) for e in entries]
         srv = ex.settings
         sig_mode = cfg.get("ServerSignature") or "off"
         sig = "" if sig_mode == "off" else errorpages.signature(
@@ -764,8 +887,8 @@ class Site:
 
     @staticmethod
     def _accept_path_info(cfg) -> bool:
-        value = cfg.get("AcceptPathInfo")
-        return str(value).lower() in ("on", "true", "1")
+        """The default handler takes path info only with AcceptPathInfo On."""
+        return str(cfg.get("AcceptPathInfo") or "default").lower() == "on"
 
     def _file(self, ex: Exchange, cfg, filename: str, st) -> Response:
         """The default handler for a regular file: GET/HEAD with validators,
@@ -780,8 +903,8 @@ class Site:
             return self._type_map(ex, cfg, filename)
         allow = self._allow_header()
         if method == "OPTIONS":
-            return self._finish(ex, Response(200, [("Allow", allow),
-                                                   ("Content-Length", "0")]))
+            return self._finish(ex, Response(200, [("Allow", allow), ("Content-Length", "0"),
+                                                   ("Content-Type", "text/html")]))
         if method not in ("GET", "HEAD", "POST"):
             # default_handler: only GET (HEAD) and POST reach a static file.
             return self.error_response(ex, 405, allow=allow)
@@ -808,15 +931,17 @@ class Site:
         headers.append(("Last-Modified", format_http_date(last_modified)))
         if etag:
             headers.append(("ETag", etag))
-        max_ranges = cfg.get("MaxRanges")
-        max_ranges = 200 if max_ranges in (None, -2) else (None if max_ranges == -1 else max_ranges)
+        max_ranges = _range_limit(cfg.get("MaxRanges"), 200)
+        ranges_header = "none" if max_ranges == 0 else "bytes"
         decision = decide(_Headers(req), method=method, length=st.st_size, etag=etag,
                           last_modified=last_modified,
-                          request_time=ex.start_us // 1_000_000, max_ranges=max_ranges)
+                          request_time=ex.start_us // 1_000_000, max_ranges=max_ranges,
+                          max_overlaps=_range_limit(cfg.get("MaxRangeOverlaps"), 20),
+                          max_reversals=_range_limit(cfg.get("MaxRangeReversals"), 20))
         status = decision.status
         if status in (304, 412):
             os.close(fd)
-            headers.append(("Accept-Ranges", "bytes"))
+            headers.append(("Accept-Ranges", ranges_header))
             if status == 412:
                 headers.append(("Content-Length", "0"))
                 if ctype:
@@ -825,7 +950,7 @@ class Site:
         if status == 416:
             os.close(fd)
             return self.error_response(ex, 416)
-        headers.append(("Accept-Ranges", "bytes"))
+        headers.append(("Accept-Ranges", ranges_header))
         sender = _sender(cfg)
         plan = decision.plan
         if status == 206 and len(plan.parts) == 1:
@@ -937,9 +1062,10 @@ class Site:
             if kind == "message":
                 body = value.encode("utf-8", "surrogateescape")
                 headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
+                if req.method == "HEAD":
+                    return self._finish(ex, Response(status, headers))
                 headers.append(("Content-Length", str(len(body))))
-                return self._finish(ex, Response(status, headers,
-                                                 b"" if req.method == "HEAD" else body))
+                return self._finish(ex, Response(status, headers, body))
             if kind == "remote":
                 return self._canned(ex, 302, [("Location", value)])
             if kind == "local":
@@ -1100,6 +1226,19 @@ _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnv
                 "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")
 
 
+def _applies_to(group, method: str) -> bool:
+    """Whether any Require in the tree applies to *method* (mod_authz_core
+    keeps, per section, the methods its rules are <Limit>ed to)."""
+    from .access import _method_applies
+    for child in group.children:
+        if isinstance(child, AuthzGroup):
+            if _applies_to(child, method):
+                return True
+        elif _method_applies(getattr(child, "limited", None), method):
+            return True
+    return False
+
+
 def _client_independent(group) -> bool:
     """True when the Require tree's answer is the same for every request
     (only "Require all ..." rules, not limited to some methods)."""
@@ -1112,6 +1251,18 @@ def _client_independent(group) -> bool:
         elif child.provider != "all" or getattr(child, "limited", None) is not None:
             return False
     return True
+
+
+_REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
+
+
+def _expr_true(cond, ctx) -> bool:
+    if cond is None or isinstance(cond, str):
+        return False
+    try:
+        return bool(cond.evaluate(ctx))
+    except Exception:
+        return False
 
 
 _ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase",
@@ -1227,6 +1378,18 @@ async def _multipart_body(fd: int, framing):
                     yield chunk
     finally:
         os.close(fd)
+
+
+def _range_limit(value, default: int) -> int | None:
+    """The registry's MaxRanges-style value as ranges.py takes it: none is
+    0 (ranges off), unlimited None, default the built-in number."""
+    if value is None or value == -2:
+        return default
+    if value == -1:
+        return 0
+    if value == -3:
+        return None
+    return value
 
 
 async def _once(data: bytes):
