@@ -289,14 +289,24 @@ class Site:
         view = ex.view
         filename = ex.filename
         st, path_info = self._stat_path(filename)
+        if path_info:
+            # A file with more path after it: the walks and the handler see
+            # the file; the rest is PATH_INFO (AcceptPathInfo decides).
+            filename = ex.filename = filename[:len(filename) - len(path_info)]
+            ex.notes["path_info"] = path_info
         is_dir = st is not None and stat.S_ISDIR(st.st_mode)
         directory = filename if is_dir else filename[:filename.rfind("/") + 1]
         if is_dir and not directory.endswith("/"):
             directory += "/"
         walk = self.resolver.directory_walk(view, directory)
         if walk.error is not None:
-            self.log_error(ex, 1, "core", walk.error.message)
-            return self.error_response(ex, walk.error.status)
+            err = walk.error
+            if err.lines:
+                for level, errnum, text in err.lines:
+                    self.log_error(ex, _LEVELS[level], "core", text, errnum=errnum)
+            else:
+                self.log_error(ex, 1, "core", err.message)
+            return self.error_response(ex, err.status, notes=err.notes)
         denied = self._check_symlinks(ex, walk, filename if not is_dir else None)
         if denied is not None:
             return denied
@@ -403,12 +413,6 @@ class Site:
                     return lst, ""
             except OSError:
                 pass
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                try:
-                    return os.lstat(filename), ""
-                except OSError:
-                    pass
         except NotADirectoryError:
             head = filename
             while "/" in head:
@@ -420,8 +424,12 @@ class Site:
                 if stat.S_ISREG(st.st_mode):
                     return st, filename[len(head):]
                 return None, ""
-        except OSError:
-            pass
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                try:
+                    return os.lstat(filename), ""
+                except OSError:
+                    pass
         return None, ""
 
     def _check_symlinks(self, ex: Exchange, walk, final: str | None) -> Response | None:
@@ -1045,7 +1053,8 @@ class Site:
 
     def error_response(self, ex: Exchange, status: int, *, location: str | None = None,
                        allow: str | None = None,
-                       www_authenticate: str | None = None) -> Response:
+                       www_authenticate: str | None = None,
+                       notes: str | None = None) -> Response:
         """Apache's error page, or the configured ErrorDocument."""
         req = ex.request
         headers: list[tuple[str, str]] = []
@@ -1084,10 +1093,10 @@ class Site:
                         inner.status = status
                         return inner
                     return self._canned(ex, status, headers, recursive=inner.status)
-        return self._canned(ex, status, headers)
+        return self._canned(ex, status, headers, notes=notes)
 
     def _canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
-                variant_list: str | None = None) -> Response:
+                variant_list: str | None = None, notes: str | None = None) -> Response:
         req = ex.request
         srv = ex.settings
         sig_mode = "off"
@@ -1108,7 +1117,8 @@ class Site:
         page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
                                      method=req.method, location=location,
                                      server_admin=srv.admin if srv else "[no address given]",
-                                     expect=req.get("Expect"), variant_list=variant_list)
+                                     expect=req.get("Expect"), variant_list=variant_list,
+                                     error_notes=notes)
         if page is None:
             return self._finish(ex, Response(status, headers))
         body = page.encode("latin-1", "replace")
@@ -1140,12 +1150,13 @@ class Site:
 
     # -- logging ---------------------------------------------------------------------
     def log_error(self, ex: Exchange, level: int, module: str, message: str,
-                  code=None) -> None:
+                  code=None, errnum: int | None = None) -> None:
         index = ex.view.index if ex.view is not None else 0
         req = ex.request
         client = req.client if req.client else None
         try:
-            self.logs.error[index].log(level, module, message, client=client)
+            self.logs.error[index].log(level, module, message, client=client,
+                                       status=errnum or None)
         except Exception:   # a log failure must not fail the request
             pass
 
@@ -1253,6 +1264,8 @@ def _client_independent(group) -> bool:
     return True
 
 
+_LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5,
+           "info": 6, "debug": 7}
 _REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
 
 

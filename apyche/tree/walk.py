@@ -70,6 +70,9 @@ class HtaccessError:
     path: str
     message: str      # as Apache logs it: "/x/.htaccess: Invalid command ..."
     status: int = 500
+    # When Apache logs more than the one alert line: (level, errno, text).
+    lines: tuple[tuple[str, int, str], ...] = ()
+    notes: str | None = None     # the error page's "error-notes"
 
 
 @dataclass(frozen=True)
@@ -214,10 +217,15 @@ class Resolver:
                 if not stat.S_ISREG(st.st_mode):
                     os.close(fd)
                     probes.append((path, (st.st_ino, st.st_size, st.st_mtime_ns)))
+                    opening = (f"AH00529: {path} pcfg_openfile: unable to check htaccess "
+                               f"file, ensure it is readable and that '{directory}' is "
+                               "executable")
                     return cfg, HtaccessError(
-                        path, f"{path} pcfg_openfile: unable to check htaccess file, "
-                              f"ensure it is readable and that "
-                              f"'{directory.rstrip('/') or '/'}' is executable", 403)
+                        path, opening, 403,
+                        lines=(("error", 0, f"AH00554: Access to file {path} denied by "
+                                            "server: not a regular file"),
+                               ("crit", 9, opening)),
+                        notes="Server unable to read htaccess file, denying access to be safe")
                 with os.fdopen(fd, "rb") as fh:
                     data = fh.read()
             except OSError:

@@ -876,19 +876,10 @@ CASES = [
 # Known apyche mismatches (exact answers in the reasons).  A case whose
 # status differs is listed in both tables.
 XFAIL_STATUS = {
-    "acceptpathinfo-on": "AcceptPathInfo On, GET /misc/pathinfo/p.txt/extra: Apache 200 "
-                         "(the file), apyche 404",
 }
 
 XFAIL_HEADERS = {
     **XFAIL_STATUS,
-    "ht-not-regular-file": "a .htaccess that is a directory: both 403, but Apache's page says "
-                           "\"You don't have permission to access this resource.Server unable "
-                           "to read htaccess file, denying access to be safe\" (Content-Length "
-                           "301), apyche's has only the first sentence (239)",
-    "range-unsatisfiable": "416 to a request with 'Connection: close': Apache sends the page "
-                           "with neither Content-Length nor Transfer-Encoding (close-delimited)"
-                           "; apyche sends 'Transfer-Encoding: chunked'",
 }
 
 

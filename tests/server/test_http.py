@@ -167,9 +167,6 @@ def test_path_info_refused_by_default(site):
     assert site.get("/data.bin/extra").status == 404
 
 
-@pytest.mark.xfail(APYCHE, strict=True,
-                   reason="apyche: AcceptPathInfo On, GET /pathinfo/data.bin/extra: 404; "
-                          "Apache 200 with the file")
 def test_acceptpathinfo_on_serves_the_file(site):
     r = site.get("/pathinfo/data.bin/extra")
     assert r.status == 200 and r.body == BODY
