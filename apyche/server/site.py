@@ -43,7 +43,7 @@ from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
 from .headers import apply_response_headers, request_env
-from . import authn, handlers
+from . import authn, hostlookup, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
 from .mapping import AliasTable, Mapped, Redirected, alias_table
@@ -90,6 +90,8 @@ class Exchange:
     # (content negotiation on Accept*, an internal redirect...): the fast
     # path must not replay it.
     replayable: bool = True
+    allow_lookups: bool = True
+    remote_host: str | None = None     # %h / REMOTE_HOST when looked up
 
 
 def _server_banner(tokens: str) -> str:
@@ -128,6 +130,7 @@ class Site:
         self._autoindex: dict[int, tuple[Any, Any]] = {}
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
         self._auth_files: dict[tuple[str, str], Any] = {}
+        self.hosts = hostlookup.HostResolver()
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
@@ -243,15 +246,36 @@ class Site:
             return load_mime_types(str(data_dir("conf.d") / "mime.types"))
 
     # -- the pipeline --------------------------------------------------------
-    def handle(self, request) -> Response:
+    def handle(self, request):
+        """The response - or, when an answer needs a DNS lookup that is not
+        cached yet (HostnameLookups, host-based access rules), a coroutine
+        that waits for it off the event loop and then answers."""
         fast = self._fast_path(request)
         if fast is not None:
             return fast
+        try:
+            return self._handle(request)
+        except _NeedLookup as need:
+            return self._handle_after_lookup(request, need)
+
+    async def _handle_after_lookup(self, request, need: "_NeedLookup"):
+        for _ in range(4):   # each lookup warms the cache; bounded
+            await need.wait(self.hosts)
+            try:
+                return self._handle(request)
+            except _NeedLookup as again:
+                need = again
+        return self._handle(request, allow_lookups=False)
+
+    def _handle(self, request, allow_lookups: bool = True) -> Response:
         ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
                       or time.time_ns() // 1000)
+        ex.allow_lookups = allow_lookups
         try:
             response = self._process(ex)
             self._remember_fast(ex, response)
+        except _NeedLookup:
+            raise
         except Exception as exc:  # a bug must cost one 500, not the worker
             self.log_error(ex, ERROR, "core", f"apyche internal error: {exc!r}", code=None)
             response = self.error_response(ex, 500)
@@ -317,6 +341,7 @@ class Site:
         if cfg.ifs:
             cfg = self._if_walk(ex, cfg)
         ex.config = cfg
+        self._remote_host_for_log(ex, cfg)
         if _has_env_rules(cfg):
             request_env(ex, cfg)
         refused = self._check_access(ex, cfg)
@@ -470,7 +495,9 @@ class Site:
         compat_ok = True
         if allows or denies or "order" in cfg:
             compat_ok = order_allows(cfg.get("order") or "deny,allow", list(allows),
-                                     list(denies), client, ex.env, method)
+                                     list(denies), client, ex.env, method,
+                                     host_check=lambda e: hostlookup.host_matches(
+                                         e.value, self._double_reverse(ex)))
         group = self._authz_for(cfg)
         if group is not None and not _applies_to(group, method):
             group = None    # every Require is <Limit>ed to other methods
@@ -609,9 +636,60 @@ class Site:
         if provider == "method":
             methods = rule.parsed or tuple(rule.args.split())
             return Result.GRANTED if req.method in methods else Result.DENIED
+        if provider == "host":
+            name = self._double_reverse(ex)
+            ex.replayable = False
+            return Result.GRANTED if hostlookup.require_host_matches(rule.args, name) \
+                else Result.DENIED
+        if provider == "forward-dns":
+            client = (req.client or ("", 0))[0]
+            ex.replayable = False
+            hit = hostlookup.forward_dns_matches_cached(rule.args, client, self.hosts)
+            if hit is hostlookup.NOT_CACHED:
+                if not ex.allow_lookups:
+                    return Result.DENIED
+                raise _NeedLookup("forward-dns", rule.args, client)
+            return Result.GRANTED if hit else Result.DENIED
+        if provider == "expr":
+            cond = rule.parsed
+            ok = _expr_true(cond, self._expr_context(ex)) if cond is not None and \
+                not isinstance(cond, str) else False
+            return Result.GRANTED if ok else Result.DENIED
         self.log_error(ex, ERROR, "authz_core",
-                       f"Require {provider} is not supported by apyche yet; denying")
+                       f"Require {provider} is not supported by apyche; denying")
         return Result.DENIED
+
+    def _double_reverse(self, ex: Exchange) -> str | None:
+        """The client's double-reverse name (``REMOTE_DOUBLE_REV``), from the
+        cache or by asking for a lookup."""
+        client = (ex.request.client or ("", 0))[0]
+        name = self.hosts.cached_double_reverse(client)
+        if name is hostlookup.NOT_CACHED:
+            if not ex.allow_lookups:
+                return None
+            raise _NeedLookup("double", client)
+        return name
+
+    def _remote_host_for_log(self, ex: Exchange, cfg) -> None:
+        """HostnameLookups On/Double: resolve before answering, so %h and
+        REMOTE_HOST can be logged without blocking (Apache looks it up while
+        logging, blocking its thread)."""
+        mode = str(cfg.get("HostnameLookups") or "off").lower()
+        if mode == "off":
+            return
+        ex.replayable = False
+        client = (ex.request.client or ("", 0))[0]
+        if mode == "double":
+            name = self._double_reverse(ex)
+        else:
+            name = self.hosts.cached_reverse(client)
+            if name is hostlookup.NOT_CACHED:
+                if not ex.allow_lookups:
+                    return
+                raise _NeedLookup("reverse", client)
+        ex.remote_host = name
+        if name:
+            ex.env["REMOTE_HOST"] = name
 
     # -- handlers --------------------------------------------------------------------
     def _directory(self, ex: Exchange, cfg, dirname: str) -> Response:
@@ -1179,6 +1257,7 @@ class Site:
             headers_in=_Headers(request),
             headers_out=response.headers, env=ex.env if ex else {},
             remote_ip=client[0], remote_port=client[1], local_ip=local[0],
+            remote_host=ex.remote_host if ex else None,
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
             filename=ex.filename if ex else None, user=ex.user if ex else None,
             request_time_us=ex.start_us if ex else end_us - int(duration * 1e6),
@@ -1302,6 +1381,25 @@ class _FastEntry:
         self.headers = headers
         self.sender = sender
         self.exchange = exchange
+
+
+class _NeedLookup(Exception):
+    """Raised inside the pipeline when a DNS answer is not cached yet; the
+    request is answered again once the lookup has run (off the loop)."""
+
+    def __init__(self, kind: str, *args: str) -> None:
+        super().__init__(kind, *args)
+        self.kind = kind
+        self.args_ = args
+
+    async def wait(self, hosts) -> None:
+        if self.kind == "double":
+            await hosts.double_reverse(self.args_[0])
+        elif self.kind == "reverse":
+            await hosts.reverse(self.args_[0])
+        else:   # forward-dns: every name of the Require line
+            for word in hostlookup._forward_dns_words(self.args_[0]):
+                await hosts.forward(word)
 
 
 class _Headers:
