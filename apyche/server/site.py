@@ -313,6 +313,11 @@ class Site:
         view = ex.view
         filename = ex.filename
         st, path_info = self._stat_path(filename)
+        if st is _NO_SEARCH:
+            self.log_error(ex, ERROR, "core", f"AH00035: access to {ex.uri} denied "
+                           f"(filesystem path '{filename}') because search permissions "
+                           "are missing on a component of the path")
+            return self.error_response(ex, 403)
         if path_info:
             # A file with more path after it: the walks and the handler see
             # the file; the rest is PATH_INFO (AcceptPathInfo decides).
@@ -438,6 +443,8 @@ class Site:
                     return lst, ""
             except OSError:
                 pass
+        except PermissionError:
+            return _NO_SEARCH, ""
         except NotADirectoryError:
             head = filename
             while "/" in head:
@@ -1381,6 +1388,9 @@ class _FastEntry:
         self.headers = headers
         self.sender = sender
         self.exchange = exchange
+
+
+_NO_SEARCH = object()   # stat() refused: a component lacks search permission
 
 
 class _NeedLookup(Exception):

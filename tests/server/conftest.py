@@ -151,8 +151,9 @@ class LiveSite:
 
 
 def _new_root(make_tmp) -> Path:
-    if TARGET != "apache":
-        return make_tmp()
+    # Both servers drop root for "User nobody" (apyche's workers do as
+    # Apache's children do), so the tree must be readable by everyone: a
+    # root-only pytest tmp dir would answer 403 for every file.
     root = Path(tempfile.mkdtemp(prefix="apyche-e2e-"))
     os.chmod(root, 0o755)
     return root
@@ -164,17 +165,15 @@ def _make_fixture(make_tmp):
     def factory(conf: str, files: dict | None = None, **kw) -> LiveSite:
         site = LiveSite(_new_root(make_tmp), conf, files, **kw)
         started.append(site)
-        if TARGET == "apache":
-            for p in [site.root, *site.root.rglob("*")]:
-                if not p.is_symlink():
-                    os.chmod(p, p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+        for p in [site.root, *site.root.rglob("*")]:
+            if not p.is_symlink():
+                os.chmod(p, p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
         return site.start()
 
     def stop_all():
         for site in started:
             site.stop()
-            if TARGET == "apache":
-                shutil.rmtree(site.root, ignore_errors=True)
+            shutil.rmtree(site.root, ignore_errors=True)
     return factory, stop_all
 
 

@@ -23,7 +23,14 @@ def _alive(pid: int) -> bool:
 
 
 def test_stop_leaves_nothing_behind(tmp_path):
-    site = LiveSite(tmp_path, GRANTED, {"f.txt": "x\n"})
+    # The server drops to "User nobody": give it a tree it may read.
+    root = tmp_path / "world"
+    root.mkdir()
+    for p in (tmp_path.parent.parent, tmp_path.parent, tmp_path, root):
+        os.chmod(p, 0o755)
+    site = LiveSite(root, GRANTED, {"f.txt": "x\n"})
+    for p in [root, *root.rglob("*")]:
+        os.chmod(p, 0o755 if p.is_dir() else 0o644)
     site.server.kind = "apyche"      # whatever APYCHE_E2E_TARGET says
     site.start()
     try:
