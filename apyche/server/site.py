@@ -143,12 +143,16 @@ class Site:
     def _fast_path(self, request) -> Response | None:
         if request.method not in _FAST_METHODS:
             return None
-        entry = self._fast.get((request.server, request.get("Host"), request.target))
+        host = None
+        for name, value in request.raw_headers:
+            low = name.lower()
+            if low == b"host":
+                host = value
+            elif low in _VALIDATOR_NAMES:
+                return None
+        entry = self._fast.get((request.server, host, request.target))
         if entry is None:
             return None
-        for name in _VALIDATOR_HEADERS:
-            if request.get(name) is not None:
-                return None
         try:
             st = os.stat(entry.filename)
         except OSError:
@@ -198,7 +202,8 @@ class Site:
         if len(self._fast) > 8192:
             self._fast.clear()
         headers = tuple((k, v) for k, v in response.headers)
-        self._fast[(req.server, req.get("Host"), req.target)] = _FastEntry(
+        host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
+        self._fast[(req.server, host, req.target)] = _FastEntry(
             ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns), walk.htaccess_probes,
             headers, _sender(cfg), ex)
 
@@ -1318,6 +1323,7 @@ _AUTOINDEX_DIRECTIVES = frozenset((
 _FAST_METHODS = frozenset(("GET", "HEAD"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")
+_VALIDATOR_NAMES = frozenset(n.lower().encode() for n in _VALIDATOR_HEADERS)
 # Directives whose effect depends on the request beyond its URL.
 _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
                 "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")
