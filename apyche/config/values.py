@@ -605,26 +605,12 @@ def merge_loglevel(base: LogLevel | None, new: LogLevel | None) -> LogLevel | No
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorLogItem:
-    """``ap_errorlog_format_item`` (parse_errorlog_item)."""
-
-    kind: str              # "const", "message" or the handler letter
-    arg: str = ""
-    field_sep: bool = False
-    required: bool = False
-    null_as_hyphen: bool = False
-    min_loglevel: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class ErrorLogFormat:
     """One ErrorLogFormat (set_errorlog_format): ``scope`` is "main",
-    "connection" or "request"; ``items`` the parsed format (empty when the
-    per-connection/request format was the empty string)."""
+    "connection" or "request"; apyche.logs.errorlog parses ``text``."""
 
     scope: str
     text: str
-    items: tuple[ErrorLogItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -664,26 +650,12 @@ class Limit:
 # ---------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class LogItem:
-    """``log_format_item`` (parse_log_item): ``kind`` is "const" or the
-    handler tag (``h``, ``>s``..., ``^ti``)."""
-
-    kind: str
-    arg: str = ""
-    conditions: tuple[int, ...] = ()
-    negate: bool = False
-    want_orig: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class LogFormat:
-    """A LogFormat (log_format): the string, its nickname or None for the
-    default format, and the parsed items (parse_log_string, which appends
-    the trailing newline item)."""
+    """A LogFormat (log_format): the string and its nickname, or None for
+    the default format.  apyche.logs.format compiles it (once, cached)."""
 
     text: str
     name: str | None
-    items: tuple[LogItem, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -697,7 +669,6 @@ class CustomLog:
     condition_var: str | None = None
     condition_expr: str | None = None
     inherit: bool = False
-    items: tuple[LogItem, ...] | None = None
 
 
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..values import (
     ETAG_ALL, ETAG_DIGEST, ETAG_INODE, ETAG_MTIME, ETAG_NONE, ETAG_SIZE,
     ETAG_UNSET, LOG_LEVEL_ERROR, LOG_LEVELS, OPT_ALL, OPT_NONE,
     OPTION_KEYWORDS, OVERRIDE_OPTS_DEFAULT, AccessFiles, AllowOverride,
-    ErrorDocument, ErrorLogFormat, ErrorLogItem, FileETag,
+    ErrorDocument, ErrorLogFormat, FileETag,
     HttpProtocolOptions, Limit, LogLevel, Mutex, Options, OverrideList,
     RecursionLimit, ServerName, c_atoi, fnmatch_test, is_url,
     merge_error_documents, merge_etag, merge_loglevel, merge_options, strtoff,
@@ -711,127 +711,26 @@ def set_http_method(cmd: Cmd, arg: str):
     return arg
 
 
-ERRORLOG_HANDLERS = frozenset("aAeEFiklLmnPtTvV")
-
-
-def _parse_errorlog_misc(s: str, i: int) -> tuple[str, int]:
-    out = []
-    at_start = True
-    n = len(s)
-    while i < n and s[i] != "%" and (s[i] != " " or at_start):
-        c = s[i]
-        if c != "\\":
-            if c != " ":
-                at_start = False
-            out.append(c)
-            i += 1
-        else:
-            i += 1
-            if i >= n:
-                out.append("\\")
-                break
-            e = s[i]
-            out.append({"r": "\r", "n": "\n", "t": "\t"}.get(e, e))
-            i += 1
-    return "".join(out), i
-
-
-def parse_errorlog_string(s: str, is_main: bool) -> tuple[ErrorLogItem, ...]:
-    """parse_errorlog_string/parse_errorlog_item."""
-    items = []
-    seen_msg = False
-    i, n = 0, len(s)
-    while i < n:
-        field_sep = required = hyphen = False
-        level = 0
-        arg = ""
-        kind = None
-        if s[i] != "%":
-            if s[i] == " ":
-                field_sep = True
-            text, i = _parse_errorlog_misc(s, i)
-            items.append(ErrorLogItem("const", text, field_sep))
-            continue
-        i += 1
-        if i < n and s[i] == " ":
-            field_sep = True
-            i += 1
-            if i >= n or s[i] != "%":
-                if i < n:
-                    text, i = _parse_errorlog_misc(s, i)
-                    items.append(ErrorLogItem("const", text, True))
-                else:
-                    items.append(ErrorLogItem("const", "", True))
-                continue
-            i += 1
-        if i < n and s[i] == "%":
-            items.append(ErrorLogItem("const", "%", field_sep))
-            i += 1
-            continue
-        while i < n:
-            c = s[i]
-            if c == "{":
-                end = s.find("}", i + 1)
-                if end < 0:
-                    arg, i = s[i + 1:], n
-                else:
-                    arg, i = s[i + 1:end], end + 1
-            elif c == "+":
-                required = True
-                i += 1
-            elif c == "-":
-                hyphen = True
-                i += 1
-            elif c.isdigit():
-                j = i
-                while j < n and s[j].isdigit():
-                    j += 1
-                level = int(s[i:j])
-                i = j
-            elif c == "M":
-                kind = "message"
-                i += 1
-                break
-            else:
-                if c not in ERRORLOG_HANDLERS:
-                    raise DirectiveError(
-                        f"Unrecognized error log format directive %{c}")
-                kind = c
-                i += 1
-                break
-        if kind is None:
-            raise DirectiveError(
-                "Ran off end of error log format parsing args to some directive")
-        item = ErrorLogItem(kind, arg, field_sep, required, hyphen, level)
-        if kind == "message":
-            if not is_main:
-                raise DirectiveError("%M cannot be used in once-per-request or "
-                                     "once-per-connection formats")
-            seen_msg = True
-        if is_main and required:
-            raise DirectiveError(
-                "The '+' flag cannot be used in the main error log format")
-        if not is_main and level:
-            raise DirectiveError(
-                "The loglevel cannot be used as a condition in "
-                "once-per-request or once-per-connection formats")
-        if level > 15:
-            raise DirectiveError("The specified loglevel modifier is out of range")
-        items.append(item)
-    if is_main and not seen_msg:
-        raise DirectiveError(
-            "main ErrorLogFormat must contain message format string '%M'")
-    return tuple(items)
+def _check_errorlog_format(text: str, kind: str | None) -> None:
+    """``parse_errorlog_string``'s verdict, from the one ErrorLogFormat
+    parser the error log uses (apyche.logs.errorlog), with Apache's text."""
+    from ...logs.errorlog import ErrorLogFormat as Parsed
+    from ...logs.writer import LogConfigError
+    try:
+        Parsed(text, kind)
+    except LogConfigError as exc:
+        raise DirectiveError(str(exc)) from None
 
 
 def set_errorlog_format(cmd: Cmd, arg1: str, arg2: str | None):
     if arg2 is None:
-        return (ErrorLogFormat("main", arg1, parse_errorlog_string(arg1, True)),)
+        _check_errorlog_format(arg1, None)
+        return (ErrorLogFormat("main", arg1),)
     low = arg1.lower()
     if low in ("connection", "request"):
         if arg2:
-            return (ErrorLogFormat(low, arg2, parse_errorlog_string(arg2, False)),)
-        return (ErrorLogFormat(low, "", ()),)
+            _check_errorlog_format(arg2, low)
+        return (ErrorLogFormat(low, arg2),)
     raise DirectiveError("ErrorLogFormat type must be one of request, connection")
 
 

@@ -12,104 +12,28 @@ directive; the log layer should combine the three as described.
 from __future__ import annotations
 
 from ..registry import GLOBAL_ONLY, OR_ALL, RSRC_CONF, ArgForm, Cmd, Directive
-from ..values import CustomLog, LogFormat, LogItem
+from ..values import CustomLog, LogFormat
 from ._util import DirectiveError
 
 LOG_CONFIG = "log_config_module"
 LOGIO = "logio_module"
 
-# Format letters registered with log_pfn_register: mod_log_config's own and
-# mod_logio's (I, O, S, ^FB), both compiled into Debian's apache2.
-LOG_HANDLERS = frozenset("haAlutfbBionLeVvpPHmqXCkrDTUsRIOS")
-LOG_HANDLERS_3 = frozenset({"^ti", "^to", "^FB"})
-
 COMMON_FORMAT = "%h %l %u %t \"%r\" %>s %b"
 
 
-def _misc_string(s: str, i: int) -> tuple[str, int]:
-    """parse_log_misc_string: text up to the next ``%`` with \\n \\t \\r \\\\."""
-    out = []
-    n = len(s)
-    while i < n and s[i] != "%":
-        c = s[i]
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
-        i += 1
-        if i < n and s[i] in "\\rnt":
-            out.append({"\\": "\\", "r": "\r", "n": "\n", "t": "\t"}[s[i]])
-            i += 1
-        else:
-            out.append("\\")
-    return "".join(out), i
-
-
-def parse_log_string(s: str) -> tuple[LogItem, ...]:
-    """parse_log_string: the items, then the trailing newline item."""
-    items: list[LogItem] = []
-    i, n = 0, len(s)
-    while i < n:
-        if s[i] != "%":
-            text, i = _misc_string(s, i)
-            items.append(LogItem("const", text))
-            continue
-        i += 1
-        if i < n and s[i] == "%":
-            items.append(LogItem("const", "%"))
-            i += 1
-            continue
-        negate = False
-        want_orig = None
-        conditions: list[int] = []
-        arg = ""
-        done = False
-        while i < n:
-            c = s[i]
-            if c == "!":
-                negate = not negate
-                i += 1
-            elif c == "<":
-                want_orig = 1
-                i += 1
-            elif c == ">":
-                want_orig = 0
-                i += 1
-            elif c == ",":
-                i += 1
-            elif c == "{":
-                end = s.find("}", i + 1)
-                if end < 0:
-                    arg, i = s[i + 1:], n
-                else:
-                    arg, i = s[i + 1:end], end + 1
-            elif c.isdigit():
-                j = i
-                while j < n and s[j].isdigit():
-                    j += 1
-                conditions.append(int(s[i:j]))
-                i = j
-            else:
-                tag = None
-                if c == "^" and i + 2 < n and s[i:i + 3] in LOG_HANDLERS_3:
-                    tag, i = s[i:i + 3], i + 3
-                elif c in LOG_HANDLERS:
-                    tag, i = c, i + 1
-                if tag is None:
-                    raise DirectiveError(f"Unrecognized LogFormat directive %{c}")
-                items.append(LogItem(tag, arg, tuple(conditions), negate, want_orig))
-                done = True
-                break
-        if not done:
-            raise DirectiveError(
-                "Ran off end of LogFormat parsing args to some directive")
-    items.append(LogItem("const", "\n"))
-    return tuple(items)
+def check_format(fmt: str) -> None:
+    """``parse_log_string``'s verdict, from the one LogFormat compiler the
+    access logs use (apyche.logs.format), with Apache's messages."""
+    from ...logs.format import LogFormatError, compile_format
+    try:
+        compile_format(fmt)
+    except LogFormatError as exc:
+        raise DirectiveError(str(exc)) from None
 
 
 def log_format(cmd: Cmd, fmt: str, name: str | None):
-    items = parse_log_string(fmt)
-    return (LogFormat(fmt, name, items),)
+    check_format(fmt)
+    return (LogFormat(fmt, name),)
 
 
 def add_custom_log(cmd: Cmd, fn: str, fmt: str | None, envclause: str | None,
@@ -127,8 +51,9 @@ def add_custom_log(cmd: Cmd, fn: str, fmt: str | None, envclause: str | None,
             expr = envclause[5:]
         else:
             raise DirectiveError("error in condition clause")
-    items = parse_log_string(fmt) if fmt is not None else None
-    return (CustomLog(fn, fmt, var, expr, inherit, items),)
+    if fmt is not None:
+        check_format(fmt)
+    return (CustomLog(fn, fmt, var, expr, inherit),)
 
 
 def add_global_log(cmd: Cmd, fn: str, fmt: str, envclause: str | None):
@@ -158,8 +83,7 @@ DIRECTIVES = (
     Directive("LogFormat", LOG_CONFIG, ArgForm.TAKE12, RSRC_CONF,
               "a log format string (see docs) and an optional format name",
               log_format, merge="append",
-              default=(LogFormat(COMMON_FORMAT, None,
-                                 parse_log_string(COMMON_FORMAT)),)),
+              default=(LogFormat(COMMON_FORMAT, None),)),
     Directive("BufferedLogs", LOG_CONFIG, ArgForm.FLAG, RSRC_CONF,
               "Enable Buffered Logging (experimental)", set_flag,
               default=False),
