@@ -85,6 +85,7 @@ def explain(site, url: str, host: str | None = None, client: str = "127.0.0.1",
         settings[name] = {"value": origin.args if origin else repr(value),
                           "set_at": origin.where if origin else None}
     out["directives"] = settings
+    out["access"] = _access(site, view, srv, cfg, uri, filename, client, host, local)
     checks = list(walk.symlink_checks)
     final = symlink_policy(getattr(cfg.get("Options"), "opts", 4))
     if final != FOLLOW and not is_dir:
@@ -103,6 +104,72 @@ def explain(site, url: str, host: str | None = None, client: str = "127.0.0.1",
         "negotiation_scan": negotiation and not os.path.exists(filename),
     }
     return out
+
+
+class _ExplainRequest:
+    """Just enough of a request for the access rules to be evaluated."""
+
+    method = "GET"
+    http_version = "1.1"
+
+    def __init__(self, target: str, host: str | None, client: str, local) -> None:
+        self.target = self.path = target
+        self.client = (client, 0)
+        self.server = local
+        self.headers = [("Host", host)] if host else []
+        self.request_line = f"GET {target} HTTP/1.1"
+
+    def get(self, name: str, default=None):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return default
+
+
+def _access(site, view, srv, cfg, uri, filename, client, host, local) -> dict:
+    """Which rules decide access for this client, and what they say
+    (host-based rules are shown as needing a DNS lookup, not resolved)."""
+    from .server import hostlookup
+    from .server.access import AuthzGroup, evaluate
+    from .server.site import Exchange
+    ex = Exchange(_ExplainRequest(uri, host, client, local))
+    ex.view, ex.settings, ex.uri, ex.filename, ex.config = view, srv, uri, filename, cfg
+    ex.allow_lookups = False
+    lines: list[str] = []
+    group = site._authz_for(cfg)
+
+    def show(node, depth):
+        pad = "  " * depth
+        if isinstance(node, AuthzGroup):
+            lines.append(f"{pad}{'not ' if node.negate else ''}{node.label}")
+            for child in node.children:
+                show(child, depth + 1)
+            return
+        neg = "not " if node.negate else ""
+        if node.provider in ("host", "forward-dns") and \
+                site.hosts.cached_double_reverse(client) is hostlookup.NOT_CACHED:
+            verdict = "decided by a double-reverse DNS lookup of the client"
+        else:
+            verdict = site._check_rule(ex, cfg, node, []).value
+        lines.append(f"{pad}Require {neg}{node.provider} {node.args}".rstrip()
+                     + f"  -> {verdict}")
+
+    if group is not None:
+        show(group, 0)
+        result = evaluate(group, lambda rule: site._check_rule(ex, cfg, rule, []), "GET")
+        decision = result.value
+    else:
+        decision = "granted (no Require applies)"
+    compat = {name: [getattr(v, "kind", "") + " " + getattr(v, "value", "")
+                     for v in (cfg.get(name) or ())]
+              for name in ("allow", "deny") if cfg.get(name)}
+    if compat or "order" in cfg:
+        compat["order"] = str(cfg.get("order") or "deny,allow")
+    from .server.access import group_of
+    decided = next((scope.label for scope in reversed(cfg.scopes)
+                    if group_of(scope.settings, scope.authz, "") is not None), None)
+    return {"require": lines, "decided_at": decided,
+            "order_allow_deny": compat, "decision_for_client": decision}
 
 
 def render(data: dict, out) -> None:
@@ -130,6 +197,14 @@ def render(data: dict, out) -> None:
         width = max(len(n) for n in data["directives"])
         for name, d in data["directives"].items():
             lines.append(f"  {name:<{width}}  {d['value']}  ({d['set_at']})")
+    a = data.get("access")
+    if a:
+        lines.append(f"Access for {data['request']['client']}: {a['decision_for_client']}")
+        if a["decided_at"]:
+            lines.append(f"  Require from {a['decided_at']}")
+        lines += [f"  {line}" for line in a["require"]]
+        if a["order_allow_deny"]:
+            lines.append(f"  Order/Allow/Deny: {a['order_allow_deny']}")
     c = data.get("cost")
     if c:
         lines.append("Cost per request (Performance Notes):")

@@ -95,3 +95,34 @@ def test_explain_cli_json(tmp_path):
                            "/sub/page.html"], capture_output=True, text=True, timeout=60)
     assert "Applied, in merge order:" in text.stdout
     assert "lstat() calls:" in text.stdout
+
+
+def test_explain_shows_the_rules_that_decide_access(tmp_path):
+    www = tmp_path / "www"
+    www.mkdir()
+    (tmp_path / "logs").mkdir()
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(f"""\
+ServerName x
+ErrorLog {tmp_path}/logs/error.log
+DocumentRoot {www}
+<Directory {www}>
+    <RequireAll>
+        Require ip 127.0.0.0/8
+        Require not ip 127.0.0.2
+    </RequireAll>
+</Directory>
+<Directory {www}/h>
+    Require host example.com
+</Directory>
+""")
+    site = Site(load_config(str(conf), str(tmp_path), env={}))
+    data = explain(site, "/f.txt", client="127.0.0.1")
+    access = data["access"]
+    assert access["decision_for_client"] == "granted"
+    assert access["decided_at"] == f'<Directory "{www}/"> ({conf}:4)'
+    assert any("Require ip 127.0.0.0/8  -> granted" in line for line in access["require"])
+    assert explain(site, "/f.txt", client="127.0.0.2")["access"]["decision_for_client"] == "denied"
+    hosts = explain(site, "/h/x.txt", client="192.0.2.7")["access"]["require"]
+    assert any("double-reverse DNS lookup" in line for line in hosts)
+    site.logs.close()
