@@ -22,7 +22,7 @@ from . import SERVER_VERSION, __version__
 from .config.errors import ConfigError, ConfigWarning
 from .resources import default_config
 
-SUBCOMMANDS = ("configtest", "serve", "explain", "logresolve")
+SUBCOMMANDS = ("configtest", "serve", "explain", "logresolve", "status")
 
 
 def _argv0() -> str:
@@ -249,6 +249,9 @@ def _subcommand(name: str, argv: list[str]) -> int:
     if name == "logresolve":
         from .logresolve import main as logresolve_main
         return logresolve_main(argv, prog="apyche logresolve")
+    if name == "status":
+        from .process.status_cli import main as status_main
+        return status_main(argv)
     from .serve_cli import explain_cmd, serve_cmd
     if name == "serve":
         return serve_cmd(argv)

@@ -2,9 +2,9 @@
 
 This module wires the layers together - config model -> ``Site`` (the
 request pipeline) -> the HTTP protocol on bound sockets - and owns nothing
-else.  The process model (master, workers, ``-k``) comes in its own module;
-until then apyche serves in the foreground with one worker, as ``httpd -X``
-does, and says so.
+else.  ``apyche -f CONF`` (and ``-k ...``) runs the process model, a master
+and its workers (apyche.process); ``-X`` and ``apyche serve`` serve in one
+process (``serve_config``), as ``httpd -X`` does.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
             return 1
     if announce:
         announce(sockets)
-    board = _single_scoreboard(config)   # mod_status in the one-process modes
+    board = _single_scoreboard(config, site)   # mod_status in the one-process modes
     try:
         run(sockets, site.handle, connection_policy(config, site.banner),
             on_complete=site.log_access, error_response=site.protocol_error,
@@ -120,18 +120,20 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
     return 0
 
 
-def _single_scoreboard(config: ServerConfig):
+def _single_scoreboard(config: ServerConfig, site):
     """A one-worker scoreboard for -X and ``apyche serve`` (Apache keeps one
     in -X too), installed for mod_status; the WorkerBoard is the protocol's
     scoreboard hook."""
     from .process.master import Limits, extended_status
-    from .process.scoreboard import Scoreboard, WorkerBoard
+    from .process.scoreboard import Scoreboard, WorkerBoard, site_vhost_namer
     from .process.status import StatusContext, install, server_built
     limits = Limits.from_config(config)
     sb = Scoreboard.create(1, limits.threads)
     sb.claim_process(0, os.getpid(), 0, limits.threads)
     board = WorkerBoard(sb, 0, limits.threads, extended=extended_status(config), generation=0)
     board.ready()
+    if board.extended:
+        board.vhost_of = site_vhost_namer(site)
     install(StatusContext(sb, mpm=limits.mpm, max_servers=1, threads_per_child=limits.threads,
                           extended=board.extended, built=server_built()))
     return board

@@ -175,8 +175,9 @@ class Master:
         self.announce()
 
     def _on_signal(self, signum, frame) -> None:
-        # handlers only queue: the loop does the work (gunicorn's SIG_QUEUE)
-        if len(self.signals) < 16:
+        # handlers only queue: the loop does the work (gunicorn's SIG_QUEUE).
+        # SIGCHLD only wakes the loop (the wakeup fd); it reaps every tick.
+        if signum != signal.SIGCHLD and signum not in self.signals and len(self.signals) < 8:
             self.signals.append(signum)
 
     def announce(self) -> None:
@@ -226,7 +227,6 @@ class Master:
                 if outcome is not None:
                     return outcome
             self.reap_workers()
-            self.stop_overdue_workers()
             if time.monotonic() >= self._next_tick:
                 self._next_tick = time.monotonic() + TICK
                 self.maintain()
@@ -294,9 +294,8 @@ class Master:
             max_request_workers=lim.max_request_workers,
             max_connections_per_child=lim.max_connections_per_child,
             master_pid=os.getpid(), backlog=int(main.get("ListenBacklog", 511) or 511),
-            graceful_timeout=lim.graceful_timeout,
-            user=(user.name, user.uid) if getattr(user, "uid", -1) not in (-1, None) else None,
-            group=(group.name, group.uid) if getattr(group, "uid", -1) not in (-1, None) else None,
+            graceful_timeout=0.0,   # GracefulShutdownTimeout is the master's (graceful_stop)
+            user=_account(user), group=_account(group),
             status_context=StatusContext(sb, mpm=lim.mpm, max_servers=lim.daemons_limit,
                                          threads_per_child=lim.threads,
                                          extended=extended_status(self.config),
@@ -305,6 +304,7 @@ class Master:
         if pid == 0:   # the worker
             code = 1
             try:
+                signal.set_wakeup_fd(-1)     # before closing the master's pipe
                 os.close(self._wake_r)
                 os.close(self._wake_w)
                 code = run_worker(spec)
@@ -349,23 +349,15 @@ class Master:
                          f"possible coredump in {where}", code=51)
             else:
                 self.log(NOTICE, "core", f"child pid {pid} exit signal {desc} ({sig})", code=52)
+        elif os.WIFEXITED(status) and os.WEXITSTATUS(status) not in (0, 0xF):
+            # not an Apache message: a worker that failed (its traceback went
+            # to stderr) is worth a line; it is replaced as needed
+            self.log(WARN, "core", f"child pid {pid} exit status {os.WEXITSTATUS(status)}")
         elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0xF:
             self.log(1, "core", f"Child {pid} returned a Fatal error... Apache is exiting!",
                      code=50)
             self.signals.insert(0, signal.SIGTERM)
             self._exit_code = 1
-
-    def stop_overdue_workers(self) -> None:
-        """GracefulShutdownTimeout: old workers still busy after it get SIGTERM."""
-        timeout = self.limits.graceful_timeout
-        if not timeout:
-            return
-        now = time.monotonic()
-        for child in self.children.values():
-            if child.graceful_since is not None and not child.terminated \
-                    and now - child.graceful_since > timeout:
-                child.terminated = True
-                _kill(child.pid, signal.SIGTERM)
 
     def maintain(self) -> None:
         """perform_idle_server_maintenance, once a tick."""
@@ -603,6 +595,14 @@ def extended_status(config) -> bool:
     if config.main.all("ExtendedStatus"):
         return bool(config.main.get("ExtendedStatus"))
     return config.has_module("status_module")
+
+
+def _account(value) -> tuple | None:
+    """User/Group (config.values.Account) as (name, id); None when unset (#-1)."""
+    ident = getattr(value, "id", -1)
+    if ident is None or ident < 0:
+        return None
+    return (value.name, ident)
 
 
 def _kill(pid: int, sig: int) -> None:

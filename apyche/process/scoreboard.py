@@ -315,6 +315,9 @@ class WorkerBoard:
         self.status_base = sb.layout.status_off + proc * sb.layout.thread_limit
         self.on_change = None          # called after open/close (accept control)
         self.graceful = False
+        # request -> "servername:port" (ws->vhost), set by whoever knows the
+        # vhosts (site_vhost_namer); the Host header otherwise
+        self.vhost_of = None
 
     def ready(self) -> None:
         """The worker is up: its slots wait for connections ("_")."""
@@ -346,6 +349,21 @@ class WorkerBoard:
         self.sb.set_quiescing(self.proc)
         for t in self.free:
             self.mm[self.status_base + t] = SERVER_GRACEFUL
+
+
+def site_vhost_namer(site):
+    """ws->vhost as scoreboard.c writes it: the chosen server's name and
+    the connection's local port ("localhost:8080")."""
+    resolver, settings = site.resolver, site.settings
+
+    def name(request) -> str:
+        local = request.server or ("127.0.0.1", 0)
+        try:
+            view = resolver.select_server(local[0], local[1], request.get("Host"))
+            return f"{settings[view.index].server_name}:{local[1]}"
+        except Exception:
+            return request.get("Host") or ""
+    return name
 
 
 class ConnSlot:
@@ -390,7 +408,8 @@ class ConnSlot:
             line = request.request_line
             if len(line) > 63:
                 line = line[:63]
-            host = request.get("Host") or ""
+            namer = self.board.vhost_of
+            host = namer(request) if namer is not None else (request.get("Host") or "")
             struct.pack_into("64s", self.mm, off + W_OFFSETS[W_REQUEST],
                              line.encode("utf-8", "replace")[:63])
             struct.pack_into("32s", self.mm, off + W_OFFSETS[W_VHOST],

@@ -49,6 +49,12 @@ def fetch(url: str, timeout: float = 5.0) -> dict:
         return parse_auto(resp.read().decode("latin-1"))
 
 
+def _n(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _render(data: dict, url: str, per_line: int = 64):
     from rich.console import Group
     from rich.panel import Panel
@@ -68,10 +74,10 @@ def _render(data: dict, url: str, per_line: int = 64):
              ("Load", f"{data.get('Load1', 0)} {data.get('Load5', 0)} {data.get('Load15', 0)}"),
              ("Workers", f"busy {data.get('BusyWorkers', 0):g}  idle {data.get('IdleWorkers', 0):g}"
                          f"  graceful {data.get('GracefulWorkers', 0):g}"),
-             ("Processes", f"{data.get('Processes', '-')}  stopping {data.get('Stopping', '-')}"),
-             ("Connections", f"total {data.get('ConnsTotal', '-')}  keep-alive "
-                             f"{data.get('ConnsAsyncKeepAlive', '-')}  closing "
-                             f"{data.get('ConnsAsyncClosing', '-')}")]
+             ("Processes", f"{_n(data.get('Processes'))}  stopping {_n(data.get('Stopping'))}"),
+             ("Connections", f"total {_n(data.get('ConnsTotal'))}  keep-alive "
+                             f"{_n(data.get('ConnsAsyncKeepAlive'))}  closing "
+                             f"{_n(data.get('ConnsAsyncClosing'))}")]
     if "Total Accesses" in data:
         pairs += [("Requests", f"{data['Total Accesses']:g}  ({data.get('ReqPerSec', 0):g}/s)"),
                   ("Traffic", f"{data.get('Total kBytes', 0):g} kB  "

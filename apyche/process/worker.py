@@ -84,6 +84,9 @@ class Worker:
                                  extended=bool(getattr(spec.status_context, "extended", True)),
                                  generation=spec.generation)
         self.sb = spec.scoreboard
+        if self.board.extended:
+            from .scoreboard import site_vhost_namer
+            self.board.vhost_of = site_vhost_namer(spec.site)
         self.servers: list = []        # HttpServer objects (one per resume)
         self.accepting = False
         self.stopping = False
@@ -102,6 +105,12 @@ class Worker:
                              error_response=site.protocol_error, backlog=spec.backlog,
                              scoreboard=self.board)
         self.servers.append(server)
+        if not self.accepting:        # paused again while this one was starting
+            for srv in server.servers:
+                srv.close()
+        # servers paused earlier and without connections left are dropped
+        self.servers = [s for s in self.servers
+                        if s is server or s.connections or any(x.is_serving() for x in s.servers)]
 
     def _pause(self) -> None:
         for server in self.servers:
