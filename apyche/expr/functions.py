@@ -45,6 +45,15 @@ class LookupError_(Exception):
     """A name did not resolve; the message is Apache's."""
 
 
+
+def _osenv(ctx, name: str):
+    """The process environment's *name*; a name the OS cannot hold (a lone
+    surrogate, a NUL) is simply not set, never an exception."""
+    try:
+        return ctx.osenv.get(name)
+    except (UnicodeError, ValueError):
+        return None
+
 def to_bytes(s: str) -> bytes:
     try:
         return s.encode("utf-8", "surrogateescape")
@@ -212,7 +221,7 @@ def _env(ctx, arg):
     if v is None:
         v = ctx.env.get(arg)
     if v is None:
-        v = ctx.osenv.get(arg)
+        v = _osenv(ctx, arg)
     return v
 
 
@@ -337,7 +346,7 @@ def ldap_escape(arg: str) -> str:
 
 CORE_STRING_FUNCS: dict[str, tuple[Callable, bool]] = {
     # name: (fn(ctx, arg), restricted)
-    "osenv": (lambda ctx, a: ctx.osenv.get(a), False),
+    "osenv": (lambda ctx, a: _osenv(ctx, a), False),
     "env": (_env, False),
     "resp": (_resp, False),
     "req": (_req, False),
