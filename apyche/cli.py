@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from . import SERVER_VERSION, __version__
-from .config.errors import ConfigError, ConfigWarning
+from .config.errors import ConfigError
 from .resources import default_config
 
 SUBCOMMANDS = ("configtest", "serve", "explain", "logresolve", "status")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import modules as modcat
 from .directives import REGISTRY

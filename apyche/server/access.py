@@ -17,8 +17,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config.model import (LIMIT, LIMIT_EXCEPT, REQUIRE_ALL, REQUIRE_ANY, REQUIRE_NONE,
-                            Section, Setting)
+from ..config.model import LIMIT, LIMIT_EXCEPT, REQUIRE_ALL, REQUIRE_ANY, REQUIRE_NONE
 
 
 class Result(enum.Enum):

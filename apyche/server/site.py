@@ -41,7 +41,7 @@ from ..semantics.etag import make_etag
 from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
 from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
-from ..tree.walk import FOLLOW, NO_SYMLINKS, OWNER_MATCH, Resolver, symlink_policy
+from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, symlink_policy
 from .headers import apply_response_headers, request_env
 from . import authn, hostlookup, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
@@ -607,10 +607,6 @@ class Site:
         hit = self._authz.get(id(cfg))
         if hit is not None and hit[0] is cfg:
             return hit[1]
-        group = None
-        rules = cfg.get("Require") or ()
-        # Rebuild from the merged sections in trail order: each section's own
-        # Require set merged per AuthMerging (see access.py).
         group = _authz_from_origins(cfg)
         if len(self._authz) > 4096:
             self._authz.clear()
@@ -706,7 +702,6 @@ class Site:
     # -- handlers --------------------------------------------------------------------
     def _directory(self, ex: Exchange, cfg, dirname: str) -> Response:
         """mod_dir: DirectorySlash, then DirectoryIndex; else the listing or 403."""
-        req = ex.request
         if not ex.uri.endswith("/"):
             if cfg.get("DirectorySlash") is False:
                 # mod_dir steps aside: no redirect and no DirectoryIndex;

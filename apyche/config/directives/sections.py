@@ -20,7 +20,7 @@ import socket
 from ..errors import DirectiveError
 from ..model import (DIRECTORY, DIRECTORY_MATCH, ELSE, ELSEIF, FILES, FILES_MATCH,
                      IF, LIMIT, LIMIT_EXCEPT, LOCATION, LOCATION_MATCH, REQUIRE_ALL,
-                     REQUIRE_ANY, REQUIRE_NONE, REQUIRE_NOT_ALL, Section, VHostAddress)
+                     REQUIRE_ANY, REQUIRE_NONE, Section, VHostAddress)
 from ..paths import server_relative
 from ..registry import (ACCESS_CONF, GLOBAL_ONLY, NOT_IN_DIR_CONTEXT, NOT_IN_LIMIT,
                         NOT_IN_LOCATION, OR_ALL, OR_AUTHCFG, OR_LIMIT, RSRC_CONF,
@@ -59,15 +59,11 @@ def _section(cmd: Cmd, kind: str, pattern: str, inner, regex=None, **extra) -> S
 # --- <VirtualHost> -----------------------------------------------------------
 
 def _vhost_address(word: str, state) -> VHostAddress | None:
-    """``get_addresses`` (vhost.c) for one word of <VirtualHost>."""
-    wild_port = False
+    """``get_addresses`` (vhost.c) for one word of <VirtualHost>.  A ``:*``
+    port is the wildcard port, as is no port at all (None)."""
     text = word
-    if text.endswith("*"):
-        if len(text) < 2:
-            wild_port = True
-        elif text[-2] == ":":
-            text = text[:-2]
-            wild_port = True
+    if text.endswith(":*"):
+        text = text[:-2]
     host, port = _parse_addr_port(text)
     if host is None:
         raise DirectiveError("Missing address for VirtualHost")
