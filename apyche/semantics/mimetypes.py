@@ -45,34 +45,8 @@ __all__ = [
 
 DIR_MAGIC_TYPE = "httpd/unix-directory"
 
-
-def _getword_conf(line: str, pos: int) -> tuple[str, int]:
-    """A small ``ap_getword_conf``: next whitespace-separated word, honouring
-    ``"``/``'`` quotes with backslash escaping the quote character."""
-    n = len(line)
-    while pos < n and line[pos].isspace():
-        pos += 1
-    if pos >= n:
-        return "", n
-    q = line[pos]
-    if q in "\"'":
-        pos += 1
-        out = []
-        while pos < n and line[pos] != q:
-            if line[pos] == "\\" and pos + 1 < n and line[pos + 1] in (q, "\\"):
-                pos += 1
-            out.append(line[pos])
-            pos += 1
-        pos += 1
-        word = "".join(out)
-    else:
-        start = pos
-        while pos < n and not line[pos].isspace():
-            pos += 1
-        word = line[start:pos]
-    while pos < n and line[pos].isspace():
-        pos += 1
-    return word, pos
+# ap_getword_conf, the one copy (mime.types lines are split like config lines)
+from ..config.words import getword as _getword_conf  # noqa: E402
 
 
 def parse_mime_types(text: str) -> dict[str, str]:
