@@ -6,6 +6,9 @@
 # access log on, one worker.
 #
 # usage: tools/bench/serve_bench.sh [--rounds N] [--duration S] [--scenarios a,b,c,d,e]
+#        tools/bench/serve_bench.sh --two-cores [--rounds N] [--duration S]
+#          (both cores, nothing pinned: apyche with 2 workers vs Apache's and
+#          nginx's default process models; see twocore_bench.py)
 # Scenarios: a keep-alive 10 KB, b keep-alive 1 KB, c one connection per
 # request 10 KB, d keep-alive 1 MB (MiB/s), e 500 keep-alive connections.
 set -euo pipefail
@@ -14,6 +17,10 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 BENCH="${APYCHE_SHARED:-$ROOT/../shared}/bench"
 [ -x "$BENCH/anchors.sh" ] || { echo "no shared bench harness at $BENCH" >&2; exit 2; }
 PY="${PYTHON:-python3}"
+if [ "${1:-}" = "--two-cores" ]; then
+    shift
+    exec "$PY" "$HERE/twocore_bench.py" "$@"
+fi
 exec "$BENCH/anchors.sh" --only apache nginx \
     --extra "apyche=$PY $HERE/apyche_anchor.py --port {port} --docroot {docroot} --log {log} --run {run}" \
     "$@"
