@@ -58,6 +58,10 @@ def _httpd_parser() -> argparse.ArgumentParser:
     p.add_argument("-X", dest="debug", action="store_true",
                    help="debug mode (only one worker, do not detach)")
     p.add_argument("-h", "-?", dest="help", action="store_true", help="list available command line options")
+    p.add_argument("--reload", action="store_true",
+                   help="(apyche) watch the config files and restart gracefully when one "
+                        "changes; a broken edit is reported and the last good config keeps "
+                        "serving")
     return p
 
 

@@ -151,7 +151,8 @@ def start(config, opts, *, loader, detach: bool) -> int:
         argv0 = "apyche"
     command_line = " ".join([argv0] + sys.argv[1:])
     master = Master(config, loader=loader, bind=bind_map, command_line=command_line,
-                    pidfile=pidfile, ready_fd=ready_fd)
+                    pidfile=pidfile, ready_fd=ready_fd,
+                    reload=bool(getattr(opts, "reload", False)))
     try:
         master.setup(listeners)
     except OSError as exc:

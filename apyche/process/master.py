@@ -115,11 +115,28 @@ class Child:
     terminated: bool = False
 
 
+def _file_signatures(config) -> dict[str, tuple | None]:
+    """(size, mtime, inode) of each file the config read; None if gone."""
+    out: dict[str, tuple | None] = {}
+    for included in getattr(config, "files", ()):
+        path = getattr(included, "path", included)
+        try:
+            st = os.stat(path)
+            out[path] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        except OSError:
+            out[path] = None
+    return out
+
+
 class Master:
     def __init__(self, config, *, loader, bind, command_line: str = "apyche",
                  pidfile: str | None = None, foreground: bool = True,
-                 ready_fd: int | None = None) -> None:
+                 ready_fd: int | None = None, reload: bool = False) -> None:
         self.config = config
+        # --reload (dev server): watch every file the config read and do a
+        # graceful restart when one changes; a broken edit keeps serving.
+        self.watch = reload
+        self._watched = _file_signatures(config) if reload else {}
         self.loader = loader              # () -> ServerConfig (raises ConfigError)
         self.bind = bind                  # [(host, port)] -> {(host, port): socket}
         self.command_line = command_line
@@ -230,6 +247,17 @@ class Master:
             if time.monotonic() >= self._next_tick:
                 self._next_tick = time.monotonic() + TICK
                 self.maintain()
+                if self.watch and self._config_changed():
+                    self.signals.append(signal.SIGUSR1)
+
+    def _config_changed(self) -> bool:
+        """--reload: did any file the running config read change?"""
+        now = _file_signatures(self.config)
+        if now == self._watched:
+            return False
+        self._watched = now
+        self.log(NOTICE, "core", "configuration file changed: doing a graceful restart (--reload)")
+        return True
 
     def wait_for_signal(self) -> int | None:
         """The next queued signal, or None after the tick's timeout."""
@@ -417,6 +445,12 @@ class Master:
             text = err.apache_text("apyche").replace("\n", " ")
             self.log(ERROR, "core", f"{text} -- restart aborted, keeping the running "
                      "configuration")
+            if self.watch:
+                # The dev server shows the broken edit where the developer is
+                # looking (with the line in context on a terminal).
+                from ..cli import report_error
+                report_error(err)
+                sys.stderr.write("apyche: keeping the last good configuration\n")
             return None
         except Exception as exc:   # a bug must not kill a running server
             self.log(ERROR, "core", f"cannot reload the configuration ({exc!r}) -- restart "
