@@ -129,6 +129,8 @@ class Site:
         self._fast: dict[tuple, _FastEntry] = {}
         self._autoindex: dict[int, tuple[Any, Any]] = {}
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
+        self._variants: dict[tuple, tuple] = {}          # ... and the variants found
+        self._type_maps: dict[str, tuple] = {}           # parsed .var files, by identity
         self._auth_files: dict[tuple[str, str], Any] = {}
         self.hosts = hostlookup.HostResolver()
 
@@ -919,10 +921,20 @@ class Site:
         listing = self._listing_of(directory + "/")
         if listing is None:
             return None
-        match = _multiviews_match(cfg.get("MultiviewsMatch"))
-        found = neg.find_variants(listing, base, self.types, self._extension_map(cfg),
-                                  multiviews_match=match,
-                                  default_language=_first_word(cfg.get("DefaultLanguage")))
+        # The variants depend on the listing (cached by mtime), the name and
+        # the merged config, not on the request: find them once.
+        key = (directory, id(listing), base, id(cfg))
+        hit = self._variants.get(key)
+        if hit is not None and hit[0] is listing and hit[1] is cfg:
+            found = hit[2]
+        else:
+            match = _multiviews_match(cfg.get("MultiviewsMatch"))
+            found = neg.find_variants(listing, base, self.types, self._extension_map(cfg),
+                                      multiviews_match=match,
+                                      default_language=_first_word(cfg.get("DefaultLanguage")))
+            if len(self._variants) > 4096:
+                self._variants.clear()
+            self._variants[key] = (listing, cfg, found)
         if found.status == 404:
             self.log_error(ex, ERROR, "negotiation", f"AH00687: Negotiation: discovered "
                            f"file(s) matching request: {filename} (None could be negotiated).")
@@ -934,11 +946,20 @@ class Site:
     def _type_map(self, ex: Exchange, cfg, filename: str) -> Response:
         from ..semantics import negotiation as neg
         try:
-            with open(filename, "rb") as fh:
-                data = fh.read()
+            st = os.stat(filename)
+            sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+            hit = self._type_maps.get(filename)
+            if hit is not None and hit[0] == sig:
+                tmap = hit[1]
+            else:
+                with open(filename, "rb") as fh:
+                    data = fh.read()
+                tmap = neg.parse_type_map(data, filename)
+                if len(self._type_maps) > 4096:
+                    self._type_maps.clear()
+                self._type_maps[filename] = (sig, tmap)
         except OSError:
             return self.error_response(ex, 403)
-        tmap = neg.parse_type_map(data, filename)
         for message in tmap.errors:
             self.log_error(ex, ERROR, "negotiation", message)
         if tmap.status:
