@@ -353,6 +353,8 @@ class Site:
         if cfg.ifs:
             cfg = self._if_walk(ex, cfg)
         ex.config = cfg
+        if view.named_captures:
+            ex.env.update(self.resolver.captures(view, filename, ex.uri))
         self._remote_host_for_log(ex, cfg)
         if _has_env_rules(cfg):
             request_env(ex, cfg)
@@ -1143,12 +1145,20 @@ class Site:
 
     # -- responses -------------------------------------------------------------------
     def _self_url(self, ex: Exchange, path: str) -> str:
-        """``ap_construct_url``: scheme://host[:port]path (UseCanonicalName Off:
-        the Host the client sent)."""
+        """``ap_construct_url``: scheme://host[:port]path.  UseCanonicalName
+        Off (the default): the Host the client sent; On: ServerName and the
+        server's port; DNS: the local address's name."""
         req = ex.request
-        host = req.get("Host")
+        srv = ex.settings
+        mode = str((ex.config.get("UseCanonicalName") if ex.config is not None else None)
+                   or "off").lower()
+        host = req.get("Host") if mode == "off" else None
+        if mode == "dns":
+            local = (req.server or ("127.0.0.1", 80))
+            name = self.hosts.cached_reverse(local[0])
+            host = name if isinstance(name, str) else local[0]
+            host = host if local[1] == 80 else f"{host}:{local[1]}"
         if not host:
-            srv = ex.settings
             host = srv.server_name if srv.port == 80 else f"{srv.server_name}:{srv.port}"
         return f"http://{host}{path}"
 

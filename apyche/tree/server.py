@@ -56,6 +56,7 @@ class ServerView:
     dir_regex: list[SectionEntry] = field(default_factory=list)   # config order
     locations: list[SectionEntry] = field(default_factory=list)   # config order
     index: int = 0                # position in the config (0 = main server)
+    named_captures: bool = False  # a regex section has named groups (MATCH_*)
 
     @property
     def label(self) -> str:
@@ -152,6 +153,9 @@ def _view(scope: Scope, vhost, base, name, aliases, main_sections) -> ServerView
     plain.sort(key=lambda e: e.components)
     locs = _entries(sections, (LOCATION, LOCATION_MATCH))
     view = ServerView(name, aliases, vhost, base, plain, regex, locs)
+    view.named_captures = any(
+        getattr(sec.regex, "groupindex", None)
+        for sec in [e.section for e in regex + locs] + list(base.files))
     # Server-level <Files> and <If> are carried in base (merge collects them).
     return view
 

@@ -250,6 +250,29 @@ class Resolver:
                 cfg = merge(cfg, entry.scope)
         return cfg
 
+    def captures(self, view: ServerView, filename: str | None, uri: str) -> dict[str, str]:
+        """Named groups of the regex sections that match, as Apache sets them
+        in the environment: ``MATCH_<NAME>`` (upper case), later sections
+        winning - <DirectoryMatch> on the file name, <FilesMatch> on its base
+        name, <LocationMatch> on the URL."""
+        env: dict[str, str] = {}
+        tests = []
+        if filename is not None:
+            tests += [(e.section.regex, filename) for e in view.dir_regex]
+            base = filename.rstrip("/").rsplit("/", 1)[-1]
+            tests += [(sec.regex, base) for sec in view.base.files if sec.regex is not None]
+        tests += [(e.section.regex, uri) for e in view.locations if e.section.regex is not None]
+        for regex, subject in tests:
+            if not regex.groupindex:
+                continue
+            m = regex.search(subject)
+            if m is None:
+                continue
+            for name, value in m.groupdict().items():
+                if value is not None:
+                    env[f"MATCH_{name.upper()}"] = value
+        return env
+
     # -- file walk -------------------------------------------------------------
     def file_walk(self, cfg: DirConfig, basename: str) -> DirConfig:
         """``ap_file_walk``: <Files>/<FilesMatch> against the base name."""
