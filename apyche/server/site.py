@@ -195,9 +195,13 @@ class Site:
         walk = self.resolver.directory_walk(ex.view, directory)
         if walk.symlink_checks or symlink_policy(getattr(cfg.get("Options"), "opts", 4)) != FOLLOW:
             return
+        if not isinstance(response.body, FileBody) and req.method != "HEAD":
+            return   # only a file's own bytes are replayed (not listings, pages)
         try:
             st = os.stat(ex.filename)
         except OSError:
+            return
+        if not stat.S_ISREG(st.st_mode):
             return
         if st.st_mtime_ns // 1000 > ex.start_us - 2_000_000:
             return   # a weak ETag / Last-Modified that still depends on "now"
@@ -780,6 +784,7 @@ class Site:
     def _listing(self, ex: Exchange, cfg, base: str) -> Response:
         """mod_autoindex: the listing of *base*, as Apache renders it."""
         from ..semantics import autoindex
+        ex.replayable = False
         aicfg = self._autoindex_config(cfg)
         listing = []
         try:
@@ -1277,6 +1282,10 @@ class Site:
             pass
 
     def log_access(self, request, response, bytes_sent: int, duration: float) -> None:
+        if request is None:
+            # A connection that never made a request (408 on a stalled
+            # request line, 400 on garbage): Apache logs it with "-" fields.
+            request = _NoRequest()
         ex = self._inflight.pop(id(request), None)
         view_index = ex.view.index if ex is not None and ex.view is not None else 0
         logs = self.logs.access[view_index]
@@ -1461,12 +1470,18 @@ class _Headers:
 
 
 class _NoRequest:
-    method = "GET"
+    """Stands in for a request the protocol never got (logged as "-")."""
+
+    method = "-"
     target = "/"
+    path = "-"
+    query = None
+    request_line = ""
     client = None
     server = None
     http_version = "1.1"
     headers: list = []
+    raw_headers: list = []
 
     def get(self, name, default=None):
         return default
