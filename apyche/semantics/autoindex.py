@@ -550,6 +550,33 @@ def _push_item(kind: str, to: str, path: str | None, data: str | None) -> Item:
     return Item(kind, to, apply_path, data)
 
 
+# NameWidth / DescriptionWidth: (option, field prefix, default, minimum).
+_WIDTH_OPTIONS = {
+    "namewidth": ("NameWidth", "name", DEFAULT_NAME_WIDTH, 5),
+    "descriptionwidth": ("DescriptionWidth", "desc", DEFAULT_DESC_WIDTH, 12),
+}
+
+
+def _width_option(w: str, lw: str, action: str) -> dict[str, object]:
+    """``add_opts`` for NameWidth[=n|*] and DescriptionWidth[=n|*]."""
+    key, has_value, value = lw.partition("=")
+    option, field, default_width, minimum = _WIDTH_OPTIONS[key]
+    width_key, adjust_key = f"{field}_width", f"{field}_adjust"
+    if not has_value:
+        if action != "-":
+            raise AutoindexConfigError(
+                f"{option} with no value may only appear as '-{option}'")
+        return {width_key: default_width, adjust_key: Adjust.NOADJUST}
+    if action == "-":
+        raise AutoindexConfigError(f"Cannot combine '-' with {option}=n")
+    if value[:1] == "*":
+        return {adjust_key: Adjust.ADJUST}
+    width = _atoi(w[len(key) + 1:])
+    if width and width < minimum:
+        raise AutoindexConfigError(f"{option} value must be greater than {minimum}")
+    return {width_key: width, adjust_key: Adjust.NOADJUST}
+
+
 def _index_options(cfg: AutoindexConfig, words: Sequence[str]) -> AutoindexConfig:
     """``add_opts``."""
     opts, opts_add, opts_remove = cfg.opts, cfg.incremented_opts, cfg.decremented_opts
@@ -578,36 +605,8 @@ def _index_options(cfg: AutoindexConfig, words: Sequence[str]) -> AutoindexConfi
             if action == "-":
                 raise AutoindexConfigError("Cannot combine '-' with IconHeight=n")
             upd["icon_height"] = _atoi(w[11:])
-        elif lw == "namewidth":
-            if action != "-":
-                raise AutoindexConfigError(
-                    "NameWidth with no value may only appear as '-NameWidth'")
-            upd["name_width"], upd["name_adjust"] = DEFAULT_NAME_WIDTH, Adjust.NOADJUST
-        elif lw.startswith("namewidth="):
-            if action == "-":
-                raise AutoindexConfigError("Cannot combine '-' with NameWidth=n")
-            if w[10:11] == "*":
-                upd["name_adjust"] = Adjust.ADJUST
-            else:
-                width = _atoi(w[10:])
-                if width and width < 5:
-                    raise AutoindexConfigError("NameWidth value must be greater than 5")
-                upd["name_width"], upd["name_adjust"] = width, Adjust.NOADJUST
-        elif lw == "descriptionwidth":
-            if action != "-":
-                raise AutoindexConfigError(
-                    "DescriptionWidth with no value may only appear as '-DescriptionWidth'")
-            upd["desc_width"], upd["desc_adjust"] = DEFAULT_DESC_WIDTH, Adjust.NOADJUST
-        elif lw.startswith("descriptionwidth="):
-            if action == "-":
-                raise AutoindexConfigError("Cannot combine '-' with DescriptionWidth=n")
-            if w[17:18] == "*":
-                upd["desc_adjust"] = Adjust.ADJUST
-            else:
-                width = _atoi(w[17:])
-                if width and width < 12:
-                    raise AutoindexConfigError("DescriptionWidth value must be greater than 12")
-                upd["desc_width"], upd["desc_adjust"] = width, Adjust.NOADJUST
+        elif lw.split("=", 1)[0] in _WIDTH_OPTIONS:
+            upd.update(_width_option(w, lw, action))
         elif lw.startswith("type="):
             upd["ctype"] = w[5:]
         elif lw.startswith("charset="):
