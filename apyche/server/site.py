@@ -23,6 +23,7 @@ work is lookups in caches, a stat or two, and the answer.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import time
@@ -1329,6 +1330,9 @@ def _words_of(value) -> list[str] | None:
     return [str(v) for v in value]
 
 
+# The merged values are tuples of words, a handful per config: convert each
+# once rather than per negotiated request.
+@functools.lru_cache(maxsize=64)
 def _multiviews_match(value):
     from ..semantics.negotiation import MultiviewsMatch
     words = _words_of(value) or ["negotiatedonly"]
@@ -1340,6 +1344,7 @@ def _multiviews_match(value):
     return MultiviewsMatch.NEGOTIATED_ONLY
 
 
+@functools.lru_cache(maxsize=64)
 def _force_priority(value):
     from ..semantics.negotiation import ForceLanguagePriority as F
     flags = None
