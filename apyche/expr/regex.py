@@ -387,9 +387,13 @@ def _group_open(pattern: str, i: int, out: list[str], at_start: bool,
     return i + 2
 
 
-def _capture_count(pattern: str) -> int:
-    """How many capturing groups the pattern has (for forward references)."""
-    count, i = 0, 0
+_BAD_CLASS = object()   # yielded in place of a char: an unterminated [...
+
+
+def _group_chars(pattern: str):
+    """(index, char) of each character outside escapes and [...] classes;
+    (index, _BAD_CLASS) and then stop at an unterminated class."""
+    i = 0
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":
@@ -399,36 +403,37 @@ def _capture_count(pattern: str) -> int:
             try:
                 i = _char_class(pattern, i, [])
             except ValueError:
-                return count
+                yield i, _BAD_CLASS
+                return
             continue
+        yield i, c
+        i += 1
+
+
+def _capture_count(pattern: str) -> int:
+    """How many capturing groups the pattern has (for forward references)."""
+    count = 0
+    for i, c in _group_chars(pattern):
+        if c is _BAD_CLASS:
+            break
         if c == "(" and (pattern[i + 1:i + 2] != "?"
                          or re.match(r"\(\?(?:P?<\w+>|'\w+')", pattern[i:])):
             count += 1
-        i += 1
     return count
 
 
 def _balanced(pattern: str) -> bool:
     """Are the pattern's (unescaped, unbracketed) parentheses balanced?"""
-    depth, i = 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            try:
-                i = _char_class(pattern, i, [])
-            except ValueError:
-                return False
-            continue
+    depth = 0
+    for _, c in _group_chars(pattern):
+        if c is _BAD_CLASS:
+            return False
         if c == "(":
             depth += 1
         elif c == ")":
             depth -= 1
             if depth < 0:
                 return False
-        i += 1
     return depth == 0
 
 
