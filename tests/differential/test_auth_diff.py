@@ -37,9 +37,8 @@ if str(ROOT) not in sys.path:
 from apyche.logs.errorlog import escape_errorlog_item  # noqa: E402
 from apyche.server import authn as a  # noqa: E402
 from tests.authn.fixed_hashes import FIXED, HTPASSWD_FLAGS  # noqa: E402
+from tests.server.harness import APACHE, MODDIR, apache_missing, free_port as _free_port  # noqa: E402,E501
 
-APACHE = os.environ.get("APYCHE_APACHE_BIN", "/usr/sbin/apache2")
-MODDIR = Path(os.environ.get("APYCHE_APACHE_MODULES", "/usr/lib/apache2/modules"))
 HTPASSWD = shutil.which("htpasswd")
 NEEDED = ["mod_mpm_event.so", "mod_authn_core.so", "mod_authz_core.so", "mod_auth_basic.so",
           "mod_authn_file.so", "mod_authz_user.so", "mod_authz_groupfile.so", "mod_alias.so"]
@@ -270,18 +269,7 @@ def decide(case: Case, root: Path, cache: dict | None = None) -> Decision:
 # --- Apache ------------------------------------------------------------------
 
 def _skip_reason() -> str | None:
-    if not (os.path.isfile(APACHE) and os.access(APACHE, os.X_OK)):
-        return f"apache2 not installed at {APACHE}"
-    missing = [m for m in NEEDED if not (MODDIR / m).is_file()]
-    if missing:
-        return f"apache2 modules {missing} not present in {MODDIR}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return apache_missing(NEEDED)
 
 
 def _config(root: Path, port: int) -> str:

@@ -46,9 +46,8 @@ from apyche.semantics import autoindex as ai  # noqa: E402
 from apyche.semantics import negotiation as ng  # noqa: E402
 from apyche.semantics.errorpages import error_page, signature  # noqa: E402
 from apyche.semantics.mimetypes import build_extension_map, find_ct, load_mime_types  # noqa: E402
+from tests.server.harness import APACHE, MODDIR, apache_missing, free_port as _free_port  # noqa: E402,E501
 
-APACHE = os.environ.get("APYCHE_APACHE_BIN", "/usr/sbin/apache2")
-MODDIR = Path(os.environ.get("APYCHE_APACHE_MODULES", "/usr/lib/apache2/modules"))
 MIME_TYPES = REPO / "conf.d" / "mime.types"
 DATA = REPO / "tests" / "semantics" / "data"
 NEEDED = ["mod_mpm_event.so", "mod_authz_core.so", "mod_mime.so", "mod_alias.so",
@@ -203,18 +202,7 @@ NEG_DIR_CONFIG = {
 
 
 def _skip_reason() -> str | None:
-    if not (os.path.isfile(APACHE) and os.access(APACHE, os.X_OK)):
-        return f"apache2 not installed at {APACHE}"
-    missing = [m for m in NEEDED if not (MODDIR / m).is_file()]
-    if missing:
-        return f"apache2 modules {missing} not present in {MODDIR}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return apache_missing(NEEDED)
 
 
 def _populate(docroot: Path) -> None:

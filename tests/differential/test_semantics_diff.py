@@ -31,19 +31,16 @@ from apyche.semantics.mimetypes import build_extension_map, find_ct, load_mime_t
 from apyche.semantics.ranges import RangeKind, multipart_framing
 from apyche.semantics.static import decide
 from apyche.semantics.uri import UriError, map_request_target, request_line_too_long
+from tests.server.harness import APACHE, MODDIR, apache_missing, free_port as _free_port
 
 # APYCHE_APACHE_BIN is shared with diffharness.py; APYCHE_APACHE_MODULES
 # points at the directory of shared modules (Debian layout by default).
-APACHE = os.environ.get("APYCHE_APACHE_BIN", "/usr/sbin/apache2")
-MODDIR = Path(os.environ.get("APYCHE_APACHE_MODULES", "/usr/lib/apache2/modules"))
 REPO = Path(__file__).resolve().parents[2]
 MIME_TYPES = REPO / "conf.d" / "mime.types"
 NEEDED = ["mod_mpm_event.so", "mod_authz_core.so", "mod_mime.so", "mod_alias.so"]
 
-if not (os.path.isfile(APACHE) and os.access(APACHE, os.X_OK)):
-    pytest.skip(f"apache2 not installed at {APACHE}", allow_module_level=True)
-if not all((MODDIR / m).is_file() for m in NEEDED):
-    pytest.skip(f"apache2 modules {NEEDED} not all present in {MODDIR}", allow_module_level=True)
+if apache_missing(NEEDED):
+    pytest.skip(apache_missing(NEEDED), allow_module_level=True)
 
 TEXT = b"hello world, this is a test file of some length.\n"
 OLD_MTIME = 1577934245  # Thu, 02 Jan 2020 03:04:05 GMT
@@ -57,12 +54,6 @@ ADD_ENCODING = {".gz": "x-gzip"}
 ADD_CHARSET = {".utf8": "UTF-8"}
 ADD_TYPE = {".FOO": "Text/X-Foo; Charset=ISO-8859-1"}
 REMOVE_TYPE = [".svg"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _config(root: Path, port: int) -> str:

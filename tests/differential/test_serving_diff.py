@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.server.harness import (APACHE, MODDIR, MODULES, ServerFailed,  # noqa: E402
+from tests.server.harness import (MODULES, ServerFailed, apache_missing,  # noqa: E402
                                   ServerProcess, free_port, load_modules, read_text, request)
 
 MTIME = 1_600_000_000                 # 2020-09-13 12:26:40 UTC
@@ -897,11 +897,9 @@ def _params(xfails):
 
 
 def _skip_reason() -> str | None:
-    if not (os.path.isfile(APACHE) and os.access(APACHE, os.X_OK)):
-        return f"apache2 not installed at {APACHE} (set APYCHE_APACHE_BIN)"
-    missing = [m for m in MODULES if not (MODDIR / f"mod_{m}.so").is_file()]
+    missing = apache_missing(f"mod_{m}.so" for m in MODULES)
     if missing:
-        return f"apache2 modules {missing} not present in {MODDIR}"
+        return missing
     if os.geteuid() != 0:
         return "the symlink cases need root (os.lchown) and apache2 must switch to nobody"
     return None

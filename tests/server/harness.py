@@ -43,6 +43,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def apache_missing(module_files) -> str | None:
+    """Why Debian's apache2 cannot run a test that loads *module_files*
+    (``mod_x.so`` names), or None when it can."""
+    if not (os.path.isfile(APACHE) and os.access(APACHE, os.X_OK)):
+        return f"apache2 not installed at {APACHE} (set APYCHE_APACHE_BIN)"
+    missing = [m for m in module_files if not (MODDIR / m).is_file()]
+    if missing:
+        return f"apache2 modules {missing} not present in {MODDIR}"
+    return None
+
+
 def load_modules(modules=MODULES) -> str:
     return "".join(f"LoadModule {m}_module {MODDIR}/mod_{m}.so\n" for m in modules)
 
