@@ -22,7 +22,6 @@ import subprocess
 import tempfile
 import zlib
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -60,6 +59,12 @@ BROWSER_TIMEOUT = 60
 @pytest.fixture(scope="module")
 def site(shared_site):
     return shared_site(CONF, FILES)
+
+
+@pytest.fixture(scope="module")
+def listing_dom(site) -> str:
+    """The listing of /box/ as Chromium rendered it (rendered once)."""
+    return run_chromium(f"{site.url}/box/", "--dump-dom").decode("utf-8", "replace")
 
 
 def run_chromium(url: str, *extra: str) -> bytes:
@@ -158,11 +163,10 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     return width, bpp, rows
 
 
-def ink_bands(png: bytes) -> list[tuple[int, int, int]]:
+def ink_bands(width: int, bpp: int, rows: list[bytes]) -> list[tuple[int, int, int]]:
     """The horizontal bands of the page that carry ink (anything not near
     white), as (top, bottom, link-blue pixel count); bands split only by a
     link's underline gap (two pixels or less) count as one line."""
-    width, bpp, rows = png_pixels(png)
     bands: list[list[int]] = []
     for y, line in enumerate(rows):
         pixels = [line[i:i + 3] for i in range(0, width * bpp, bpp)]
@@ -177,24 +181,23 @@ def ink_bands(png: bytes) -> list[tuple[int, int, int]]:
     return [tuple(b) for b in bands]
 
 
-def test_rows_and_their_order_as_rendered(site):
-    title, entries = rendered_entries(
-        run_chromium(f"{site.url}/box/", "--dump-dom").decode("utf-8", "replace"))
+def test_rows_and_their_order_as_rendered(listing_dom):
+    title, entries = rendered_entries(listing_dom)
     assert title == "Index of /box"
     assert entries == ["/", *FOLDERS, *DOCUMENTS]   # "/" is the Parent Directory row
 
 
-def test_name_column_link_reverses_the_order(site):
-    _, ascending = rendered_entries(run_chromium(f"{site.url}/box/", "--dump-dom").decode())
+def test_name_column_link_reverses_the_order(site, listing_dom):
+    _, ascending = rendered_entries(listing_dom)
     _, descending = rendered_entries(
         run_chromium(f"{site.url}/box/?C=N;O=D", "--dump-dom").decode())
     assert descending == ["/", *reversed(FOLDERS), *reversed(DOCUMENTS)]
     assert set(descending) == set(ascending)
 
 
-def test_every_entry_link_works(site):
+def test_every_entry_link_works(site, listing_dom):
     page = f"{site.url}/box/"
-    _, entries = rendered_entries(run_chromium(page, "--dump-dom").decode())
+    _, entries = rendered_entries(listing_dom)
     assert entries
     for href in entries:
         target = urlsplit(urljoin(page, href))
@@ -204,16 +207,15 @@ def test_every_entry_link_works(site):
     assert site.get("/box/apple.txt").body == b"a\n"
 
 
-def test_screenshot_shows_a_line_of_links_per_row(site, tmp_path):
+def test_screenshot_shows_a_line_of_links_per_row(site, listing_dom, tmp_path):
     shot = tmp_path / "listing.png"
     run_chromium(f"{site.url}/box/", f"--screenshot={shot}")
-    png = shot.read_bytes()
-    width, _, rows = png_pixels(png)
+    width, bpp, rows = png_pixels(shot.read_bytes())
     assert (width, len(rows)) == (800, 600)
     # Top to bottom: the black heading, then the column header and the six
     # rows (parent, two folders, three documents), each a line of blue
     # links, between the table's two rules.
-    bands = ink_bands(png)
+    bands = ink_bands(width, bpp, rows)
     heading, *rest = bands
     assert heading[2] == 0, bands
     linked = [b for b in rest if b[2] > 0]
@@ -221,5 +223,4 @@ def test_screenshot_shows_a_line_of_links_per_row(site, tmp_path):
     assert len(rest) == len(linked) + 2, bands
     assert all(a[1] < b[0] for a, b in zip(bands, bands[1:]))
     # The ignored names never reach the page a person sees.
-    dom = run_chromium(f"{site.url}/box/", "--dump-dom").decode()
-    assert not re.search(r">\s*(\.hidden|notes\.txt~)\s*<", dom)
+    assert not re.search(r">\s*(\.hidden|notes\.txt~)\s*<", listing_dom)
