@@ -104,9 +104,10 @@ from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInval
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
 from .limits import ConnectionPolicy
+from .replay import Replay, ReplayTable
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
-                       drops_connection, http_date_line, status_line)
+                       drops_connection, http_date_line, http_date_line_bytes, status_line)
 from .sendfile import SENDERS
 
 log = logging.getLogger("apyche.http")
@@ -148,12 +149,21 @@ class _Stop(Exception):
 class ServerState:
     """What all connections of one server share."""
 
-    __slots__ = ("connections", "shutting_down", "tasks")
+    __slots__ = ("connections", "shutting_down", "tasks", "replays")
 
     def __init__(self) -> None:
         self.connections: set[HttpProtocol] = set()
         self.shutting_down = False
         self.tasks: set[asyncio.Task] = set()
+        self.replays: dict[object, ReplayTable] = {}
+
+    def replays_for(self, address) -> ReplayTable:
+        """The replay table of one listening address (the same bytes may
+        mean another virtual host on another address)."""
+        table = self.replays.get(address)
+        if table is None:
+            table = self.replays[address] = ReplayTable()
+        return table
 
 
 class _Cycle:
@@ -168,6 +178,7 @@ class _Cycle:
     completed = False
     response: Response | None = None
     conn_tokens: frozenset | set = frozenset()
+    raw: bytes | None = None   # the whole read, when it held just this request
 
     def __init__(self, request: Request | None, error: HttpError | None = None) -> None:
         self.request = request
@@ -237,6 +248,7 @@ class HttpProtocol(asyncio.Protocol):
         self._stash = b""
         self._completed_msgs = 0
         self._eof = False
+        self._replays: ReplayTable | None = None
 
         # per-message parse state
         self._in_head = False
@@ -277,6 +289,7 @@ class HttpProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(high=high, low=high // 4)
         self._new_parser()
         self.state.connections.add(self)
+        self._replays = self.state.replays_for(self.server)
         if self._scoreboard is not None:   # scoreboard hook: connection open
             self._sb = self._scoreboard.open(self)
         self._arm("idle", self.policy.timeout)
@@ -354,16 +367,25 @@ class HttpProtocol(asyncio.Protocol):
         self._parser = parser
 
     def data_received(self, data: bytes) -> None:
+        replay = self._replays.get(data) if self._replays else None
+        if replay is not None and self._answer_again(replay, data):
+            return
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
                 self._linger_read()
             return  # discarded: lingering close, or parsing has ended
+        # a read that may hold exactly one whole request: a replay key
+        whole = not self._stash and not self._in_head and self._cur is None and not self._queue
         if self._stash:
             data = self._stash + data
             self._stash = b""
             self._in_head = False  # the stash is replayed into a fresh parser
         self._began_in_feed = False
+        done_before = self._completed_msgs
         self._feed(data)
+        if (whole and self._completed_msgs == done_before + 1 and len(self._queue) == 1
+                and not self._in_head and self._cur is None):
+            self._queue[0].raw = data
         if self._in_head:
             self._after_partial_head(data)
         queue = self._queue
@@ -1059,7 +1081,9 @@ class HttpProtocol(asyncio.Protocol):
             length_known = length is not None
             if length_known:
                 out.append(f"Content-Length: {length}\r\n")
+        ka_at = len(out)
         keep = self._keep_alive(cycle, response, length_known, out)
+        ka_end = len(out)
         # ap_set_keepalive sets r->chunked only on the way to keeping the
         # connection: a client that said "close" (or awaits 100-continue)
         # gets a close-delimited body instead.
@@ -1080,11 +1104,15 @@ class HttpProtocol(asyncio.Protocol):
             transport.write(head)
             if isinstance(body, FileBody):
                 _close_file_body(body, None)
+            if cycle.raw is not None and response.replay is not None:
+                self._remember(cycle, response, out, ka_at, ka_end)
             self._finish(cycle, response, 0)
             return
         if isinstance(body, (bytes, bytearray, memoryview)):
             if len(body) <= SMALL_BODY:
                 transport.write(head + body if body else head)
+                if cycle.raw is not None and response.replay is not None:
+                    self._remember(cycle, response, out, ka_at, ka_end)
             else:
                 transport.writelines((head, body))
             self._finish(cycle, response, len(body))
@@ -1107,9 +1135,79 @@ class HttpProtocol(asyncio.Protocol):
                 cycle.close = True  # truncated: the Content-Length is a lie
                 self._finish(cycle, response, len(data), abort=True)
                 return
+            if cycle.raw is not None and response.replay is not None:
+                self._remember(cycle, response, out, ka_at, ka_end)
             self._finish(cycle, response, len(data))
             return
         self._spawn(self._send_async(cycle, response, head, file_len, chunked))
+
+    # -- replayed answers (see http/replay.py) -------------------------------
+
+    def _remember(self, cycle: _Cycle, response: Response, out: list[str], ka_at: int,
+                  ka_end: int) -> None:
+        """Store the answer just sent under the request's raw bytes, if its
+        framing cannot differ the next time (http/replay.py)."""
+        req = cycle.request
+        if (cycle.error is not None or req.has_body or req.expect_100 or cycle.force_close
+                or response.close or "keep-alive" in cycle.conn_tokens or not out[1]):
+            return
+        # out: status line, Date, Server, handler headers..., [Connection
+        # headers at ka_at:ka_end], Content-Type, blank line
+        rest = "".join(out[2:ka_at])
+        tail = "".join(out[ka_end:])
+        self._replays.remember(cycle.raw, Replay(
+            response.replay, req, out[0].encode("latin-1"),
+            (rest + tail).encode("latin-1"),
+            (rest + "Connection: close\r\n" + tail).encode("latin-1"),
+            cycle.head_only, req.keep_alive))
+
+    def _answer_again(self, replay: Replay, data: bytes) -> bool:
+        """Answer a read that repeats a stored request, or return False to
+        parse it.  The steps of _run_queue/_send/_finish for this one case."""
+        if (self._active is not None or self._queue or self._in_head or self._cur is not None
+                or self._stash or self._parse_stopped or self._paused_writing):
+            return False
+        now = self.loop.time()
+        body = replay.hook.check(now)
+        if body is None:
+            self._replays.pop(data, None)   # stale: the handler decides again
+            return False
+        start_us = time.time_ns() // 1000
+        self._completed_msgs += 1
+        self._served += 1
+        sb = self._sb
+        if sb is not None:   # scoreboard hook: writing the response
+            sb.writing(replay.request)
+        left = self._max_keepalives - self._keepalives
+        keep = (replay.keep_alive and self._ka_enabled and (left > 0 or not self._max_keepalives)
+                and not self.state.shutting_down)
+        if keep:
+            self._keepalives += 1
+        rest = replay.rest_keep if keep else replay.rest_close
+        if replay.head_only:
+            self.transport.write(b"".join((replay.status_line, http_date_line_bytes(), rest)))
+            sent = 0
+        else:
+            self.transport.write(b"".join((replay.status_line, http_date_line_bytes(), rest, body)))
+            sent = len(body)
+        try:
+            replay.hook.served(self.client, start_us, sent, self._keepalives, keep)
+        except Exception:
+            log.exception("on_complete failed")
+        if sb is not None:   # scoreboard hook: counters
+            sb.done(sent, (time.time_ns() // 1000 - start_us) / 1e6)
+        if not keep:
+            self._stop_for_close()
+            return True
+        if sb is not None:
+            sb.keepalive()
+        # wait for the next request (data_received's common case)
+        deadline = now + self._idle_timeout
+        self._timer_kind = "idle"
+        self._deadline = deadline
+        if self._timer is None or self._timer_when > deadline:
+            self._arm("idle", self._idle_timeout)
+        return True
 
     async def _send_async(self, cycle: _Cycle, response: Response, head: bytes,
                           file_len: int | None, chunked: bool) -> None:

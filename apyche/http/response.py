@@ -100,7 +100,7 @@ Body = Union[bytes, bytearray, memoryview, FileBody, AsyncIterator[bytes]]
 
 
 class Response:
-    __slots__ = ("status", "reason", "headers", "body", "close")
+    __slots__ = ("status", "reason", "headers", "body", "close", "replay")
 
     def __init__(self, status: int = 200, headers: list[tuple[str, str]] | None = None,
                  body: Body = b"", *, reason: str | None = None, close: bool = False) -> None:
@@ -111,6 +111,9 @@ class Response:
         # Ask the protocol to close the connection after this response
         # (Apache: a handler setting "Connection: close", the "wimpy" case).
         self.close = close
+        # The handler's promise that the same request bytes will get this
+        # response again while ``replay.check`` holds (see http/replay.py).
+        self.replay = None
 
     def __repr__(self) -> str:
         return f"<Response {self.status} headers={len(self.headers)} body={type(self.body).__name__}>"
@@ -129,7 +132,7 @@ class HttpError(Exception):
 # ---------------------------------------------------------------------------
 # Date header cache: one formatdate() per second at most.
 
-_date_cache: list = [0, "", ""]
+_date_cache: list = [0, "", "", b""]
 
 
 def http_date(now: float | None = None) -> str:
@@ -138,6 +141,7 @@ def http_date(now: float | None = None) -> str:
         _date_cache[0] = t
         _date_cache[1] = formatdate(t, usegmt=True)
         _date_cache[2] = f"Date: {_date_cache[1]}\r\n"
+        _date_cache[3] = _date_cache[2].encode("latin-1")
     return _date_cache[1]
 
 
@@ -147,6 +151,14 @@ def http_date_line() -> str:
     if _date_cache[0] != t:
         http_date(t)
     return _date_cache[2]
+
+
+def http_date_line_bytes() -> bytes:
+    """The same line, encoded."""
+    t = int(time.time())
+    if _date_cache[0] != t:
+        http_date(t)
+    return _date_cache[3]
 
 
 # ---------------------------------------------------------------------------

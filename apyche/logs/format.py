@@ -806,6 +806,62 @@ def _item_expr(g: _Gen, it: _Item) -> str:
     raise AssertionError(h)   # _parse_item only yields known handlers
 
 
+# Items whose value can differ between two requests that arrived as the same
+# bytes and got the same response: the connection (%h %a %{remote}p), the
+# clock (%t %D %T, %{...}t), the connection's counters (%k %X), ids (%L %P),
+# and byte counts (%b %B %I %O %S %^FB: a client may vanish mid-body).
+# Everything else is a function of the request bytes, the config and the
+# response headers (see ``LogFormat.specialize``).
+_VARYING = frozenset(("h", "a", "t", "D", "T", "k", "X", "L", "P", "b", "B",
+                      "I", "O", "S", "^FB"))
+
+
+def _varies(it: _Item) -> bool:
+    if it.handler == "p":
+        return it.arg.lower() == "remote"
+    return it.handler in _VARYING
+
+
+def _generate(items: Sequence[_Item], name: str, sample: LogRecord | None = None
+              ) -> tuple[str, Callable[[LogRecord], str]]:
+    """The source and function of one formatter over *items*.
+
+    With a *sample* record, items that do not vary (``_varies``) are
+    evaluated once against it and become literal text.
+    """
+    g = _Gen()
+    exprs: list[str] = []
+    literal: list[str] = []
+    for it in items:
+        if it.handler is None:
+            literal.append(it.arg)
+            continue
+        e = _item_expr(g, it)
+        if not it.conditions and isinstance(g.ns.get(e), str):
+            literal.append(g.ns[e])  # a bogus %{x}p etc. prints its arg
+            continue
+        if it.conditions:
+            # process_item tests the *final* request's status
+            op = "in" if it.negate else "not in"
+            e = "('-' if r.status %s %s else %s)" % (
+                op, g.const(frozenset(it.conditions)), e)
+        if sample is not None and not _varies(it):
+            literal.append(eval("lambda r: " + e, g.ns)(sample))
+            continue
+        if literal:
+            exprs.append(g.const("".join(literal)))
+            literal = []
+        exprs.append(e)
+    if literal:
+        exprs.append(g.const("".join(literal)))
+    # One f-string: BUILD_STRING joins the parts without a tuple.  The
+    # expressions only use single quotes and no backslashes (3.11 rule).
+    body = 'f"""%s"""' % "".join("{%s}" % e for e in exprs)
+    code = "def _format(r):\n    return %s\n" % body
+    exec(compile(code, name, "exec"), g.ns)
+    return code, g.ns["_format"]  # type: ignore[return-value]
+
+
 class LogFormat:
     """A compiled LogFormat.  ``format(record)`` returns the line with "\\n".
 
@@ -818,41 +874,20 @@ class LogFormat:
     def __init__(self, source: str):
         self.source = source
         self.items = parse_format(source)
-        g = _Gen()
-        exprs: list[str] = []
-        literal: list[str] = []
-        for it in self.items:
-            if it.handler is None:
-                literal.append(it.arg)
-                continue
-            e = _item_expr(g, it)
-            if not it.conditions and isinstance(g.ns.get(e), str):
-                literal.append(g.ns[e])  # a bogus %{x}p etc. prints its arg
-                continue
-            if literal:
-                exprs.append(g.const("".join(literal)))
-                literal = []
-            if it.conditions:
-                # process_item tests the *final* request's status
-                op = "in" if it.negate else "not in"
-                e = "('-' if r.status %s %s else %s)" % (
-                    op, g.const(frozenset(it.conditions)), e)
-            exprs.append(e)
-        if literal:
-            exprs.append(g.const("".join(literal)))
-        # One f-string: BUILD_STRING joins the parts without a tuple.  The
-        # expressions only use single quotes and no backslashes (3.11 rule).
-        body = 'f"""%s"""' % "".join("{%s}" % e for e in exprs)
-        self._code = "def _format(r):\n    return %s\n" % body
-        exec(compile(self._code, "<LogFormat %r>" % source[:60], "exec"),
-             g.ns)
-        self.format: Callable[[LogRecord], str] = g.ns["_format"]  # type: ignore[assignment]
+        self._code, self.format = _generate(self.items, "<LogFormat %r>" % source[:60])
 
     def __call__(self, record: LogRecord) -> str:
         return self.format(record)
 
     def format_bytes(self, record: LogRecord) -> bytes:
         return self.format(record).encode("utf-8", "surrogateescape")
+
+    def specialize(self, sample: LogRecord) -> Callable[[LogRecord], str]:
+        """A formatter for requests that differ from *sample* only in what
+        ``_varies`` (a repeated request for the same file, say): the other
+        items are formatted once, here, and become literal text.  Give the
+        result records that share *sample*'s other fields."""
+        return _generate(self.items, "<LogFormat %r specialized>" % self.source[:60], sample)[1]
 
     def __repr__(self) -> str:
         return "LogFormat(%r)" % self.source

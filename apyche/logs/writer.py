@@ -8,16 +8,18 @@ and the piped-log half of server/log.c (``ap_open_piped_log``,
 Blocking, on purpose
 --------------------
 Apache writes each access-log line with one ``write(2)`` from the worker
-that served the request, and so do we: ``os.write`` on an ``O_APPEND`` fd,
-straight from the event loop.  A small append to a local file goes to the
-page cache and costs about a microsecond (see tools/bench/logformat_bench.py
-for the measured number); a thread hop or ``aiofiles`` would cost more than
-the write and would give up the property Apache relies on -- one
-``write(2)`` per line, atomic for lines under PIPE_BUF, so lines from many
-processes never interleave.  The honest risks are the same as Apache's: a
-file on a stalled network filesystem, or a piped logger that stops reading
-(the pipe fills and writes block).  ``BufferedSink`` cuts the syscalls to
-one per 4 KiB.
+that served the request.  We write from the event loop too: ``os.write`` on
+an ``O_APPEND`` fd, no thread hop (a thread or ``aiofiles`` would cost more
+than the write).  A small append to a local file goes to the page cache and
+costs about a microsecond alone, but under load it measured a quarter of a
+small keep-alive request's cost, so an access log on a regular file
+(``TickSink``) sends the lines of one loop iteration in one write at its
+end: still one ``write(2)`` per batch of whole lines, atomic on an
+``O_APPEND`` file, so lines from many processes never interleave.  Pipes
+keep one write per line (atomic only up to PIPE_BUF).  The honest risks are
+the same as Apache's: a file on a stalled network filesystem, or a piped
+logger that stops reading (the pipe fills and writes block).
+``BufferedSink`` (BufferedLogs On) cuts the syscalls to one per 4 KiB.
 
 Invariants
 ----------
@@ -38,13 +40,14 @@ import os
 import shlex
 import subprocess
 import threading
+from asyncio import _get_running_loop
 from typing import Callable, Mapping, Protocol
 
 from .format import LogFormat, LogRecord, compile_format
 
 __all__ = [
     "LOG_BUFSIZE", "AccessLog", "BufferedSink", "FileSink", "LogConfigError",
-    "LogSinks", "PipeSink", "Sink", "check_log_dir", "parse_condition",
+    "LogSinks", "PipeSink", "Sink", "TickSink", "check_log_dir", "parse_condition",
     "resolve_log_path",
 ]
 
@@ -307,6 +310,72 @@ class BufferedSink:
         return "BufferedSink(%r)" % (self.inner,)
 
 
+class TickSink:
+    """BufferedLogs Off, on an event loop: the lines written during one
+    loop iteration leave together, in one ``write(2)`` at its end.
+
+    Apache writes each line as it is made; a worker on an event loop answers
+    many requests per wakeup, and one write per line measured about a
+    quarter of a small keep-alive request's cost (tools/bench/
+    logformat_bench.py).  A line waits at most until the loop finishes the
+    callbacks it is running - it never waits for another request - and a
+    graceful stop flushes it (``flush``/``close``).  Outside a running loop
+    (the master, tests) writes go straight through.  Only regular files are
+    wrapped: one append of many lines is as atomic there as one of a single
+    line, which is not true of a pipe past PIPE_BUF.
+    """
+
+    __slots__ = ("target", "inner", "_buf", "on_error")
+
+    def __init__(self, inner: Sink, on_error: Callable[[str], None] | None = None):
+        self.inner = inner
+        self.target = inner.target
+        self._buf: list[bytes] = []
+        self.on_error = on_error or _report
+
+    def write(self, data: bytes) -> None:
+        buf = self._buf
+        if buf:
+            buf.append(data)
+            return
+        loop = _get_running_loop()
+        if loop is None:
+            self.inner.write(data)
+            return
+        buf.append(data)
+        loop.call_soon(self._flush_at_tick_end)
+
+    def _flush_at_tick_end(self) -> None:
+        try:
+            self.flush()
+        except OSError as e:
+            self.on_error("AH00646: Error writing to %s: %s" % (self.target, e))
+
+    @property
+    def pending(self) -> int:
+        return sum(map(len, self._buf))
+
+    def flush(self) -> None:
+        buf = self._buf
+        if buf:
+            data = buf[0] if len(buf) == 1 else b"".join(buf)
+            buf.clear()
+            self.inner.write(data)
+
+    def reopen(self) -> None:
+        self.flush()
+        self.inner.reopen()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.inner.close()
+
+    def __repr__(self) -> str:
+        return "TickSink(%r)" % (self.inner,)
+
+
 def _env_get(env: Mapping[str, str], name: str) -> str | None:
     v = env.get(name)
     if v is None and env:
@@ -382,6 +451,25 @@ class AccessLog:
                           % (self.sink.target, e))
         return True
 
+    def specialize(self, sample: LogRecord) -> Callable[[LogRecord], None] | None:
+        """``log`` for records that differ from *sample* only in what varies
+        per request (``LogFormat.specialize``); None when the condition
+        declines *sample* (it depends on the environment, which does not
+        vary)."""
+        cond = self.condition
+        if cond is not None and not cond(sample.env):
+            return None
+        fmt = self.format.specialize(sample)
+        sink = self.sink
+        on_error = self.on_error
+
+        def log(record: LogRecord) -> None:
+            try:
+                sink.write(fmt(record).encode("utf-8", "surrogateescape"))
+            except OSError as e:
+                on_error("AH00646: Error writing to %s: %s" % (sink.target, e))
+        return log
+
 
 class LogSinks:
     """Every sink the config opened, so they can be flushed, rotated, closed.
@@ -389,7 +477,8 @@ class LogSinks:
     ``open(target)`` understands CustomLog/ErrorLog targets: ``|...`` is a
     piped logger, anything else a path relative to ServerRoot.  With
     ``buffered=True`` (BufferedLogs On) access-log sinks are wrapped in a
-    ``BufferedSink``.  Each call opens a new sink, as each CustomLog line
+    ``BufferedSink``; otherwise ``per_tick=True`` batches a file's lines per
+    event-loop iteration (``TickSink``).  Each call opens a new sink, as each CustomLog line
     does in Apache.
     """
 
@@ -400,7 +489,7 @@ class LogSinks:
         self.sinks: list[Sink] = []
 
     def open(self, target: str, buffered: bool | None = None,
-             stderr: int | None = None) -> Sink:
+             stderr: int | None = None, per_tick: bool = False) -> Sink:
         if target.startswith("|"):
             sink: Sink = PipeSink(target[1:], target=target, stderr=stderr)
         else:
@@ -412,6 +501,8 @@ class LogSinks:
                                      % (path, e.strerror)) from None
         if self.buffered if buffered is None else buffered:
             sink = BufferedSink(sink)
+        elif per_tick and isinstance(sink, FileSink):
+            sink = TickSink(sink)
         self.sinks.append(sink)
         return sink
 

@@ -94,7 +94,7 @@ class ServerLogs:
                 cond = words[2] if len(words) > 2 else None
             try:
                 condition = parse_condition(cond) if cond else None
-                sink = self.sinks.open(target)
+                sink = self.sinks.open(target, per_tick=True)
             except (LogConfigError, OSError) as exc:
                 raise LogConfigError(f"{s.file}:{s.line}: {exc}") from exc
             logs.append((AccessLog(sink, compile_format(fmt), condition),

@@ -47,6 +47,7 @@ from .headers import apply_response_headers, request_env
 from . import authn, hostlookup, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
+from .replay import BODY_MAX, BodyBudget, StaticEntry, StaticReplay
 from .mapping import AliasTable, Mapped, Redirected, alias_table
 from ..tree.merge import merge
 
@@ -127,7 +128,8 @@ class Site:
         # Requests answered but not yet logged (the protocol reports each
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
-        self._fast: dict[tuple, _FastEntry] = {}
+        self._fast: dict[tuple, StaticEntry] = {}
+        self._replay_budget = BodyBudget()
         self._autoindex: dict[int, tuple[Any, Any]] = {}
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
         self._variants: dict[tuple, tuple] = {}          # ... and the variants found
@@ -154,32 +156,21 @@ class Site:
             elif low in _VALIDATOR_NAMES:
                 return None
         entry = self._fast.get((request.server, host, request.target))
-        if entry is None:
+        if entry is None or not entry.valid():
             return None
-        try:
-            st = os.stat(entry.filename)
-        except OSError:
-            return None
-        if (st.st_ino, st.st_size, st.st_mtime_ns) != entry.signature:
-            return None
-        for path, key in entry.probes:
-            try:
-                pst = os.stat(path)
-                now = (pst.st_ino, pst.st_size, pst.st_mtime_ns)
-            except OSError:
-                now = None
-            if now != key:
-                return None
         if request.method == "HEAD":
             body = b""
         else:
             try:
-                fd = os.open(entry.filename, os.O_RDONLY)
+                fd = os.open(entry.filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
             except OSError:
                 return None
-            body = FileBody(fd, 0, st.st_size, sender=entry.sender, close_fd=True)
+            body = FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
         self._inflight[id(request)] = entry.exchange
-        return Response(200, list(entry.headers), body)
+        response = Response(200, list(entry.headers), body)
+        if entry.signature[1] <= BODY_MAX:
+            response.replay = StaticReplay(entry, self, request, response)
+        return response
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:
         req = ex.request
@@ -207,12 +198,20 @@ class Site:
         if st.st_mtime_ns // 1000 > ex.start_us - 2_000_000:
             return   # a weak ETag / Last-Modified that still depends on "now"
         if len(self._fast) > 8192:
+            for old in self._fast.values():
+                old.release()
             self._fast.clear()
         headers = tuple((k, v) for k, v in response.headers)
         host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
-        self._fast[(req.server, host, req.target)] = _FastEntry(
+        key = (req.server, host, req.target)
+        old = self._fast.get(key)
+        if old is not None:
+            old.release()
+        entry = self._fast[key] = StaticEntry(
             ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns), walk.htaccess_probes,
-            headers, _sender(cfg), ex)
+            headers, _sender(cfg), ex, self._replay_budget)
+        if st.st_size <= BODY_MAX:
+            response.replay = StaticReplay(entry, self, req, response)
 
     # -- config-load work ---------------------------------------------------
     def _settings(self, view) -> ServerSettings:
@@ -1288,15 +1287,32 @@ class Site:
             # request line, 400 on garbage): Apache logs it with "-" fields.
             request = _NoRequest()
         ex = self._inflight.pop(id(request), None)
-        view_index = ex.view.index if ex is not None and ex.view is not None else 0
-        logs = self.logs.access[view_index]
+        logs = self.access_logs_for(ex)
         if not logs:
             return
-        srv = self.settings[view_index]
-        client = request.client or ("-", 0)
-        local = request.server or ("-", 0)
         end_us = time.time_ns() // 1000
-        record = LogRecord(
+        # the request's own start (a fast-path answer shares its exchange
+        # with the first request for the same URL)
+        start = getattr(request, "start_time", 0)
+        start_us = (int(start * 1e6) if start else
+                    ex.start_us if ex else end_us - int(duration * 1e6))
+        record = self.log_record(request, ex, response, bytes_sent, start_us,
+                                 request.client, end_us)
+        for log, _inherit in logs:
+            log.log(record)
+
+    def access_logs_for(self, ex: Exchange | None) -> list:
+        """The (AccessLog, inherited) pairs of the exchange's server."""
+        return self.logs.access[ex.view.index if ex is not None and ex.view is not None else 0]
+
+    def log_record(self, request, ex: Exchange | None, response, bytes_sent: int, start_us: int,
+                   client, end_us: int | None = None) -> LogRecord:
+        """What the access log knows about one answered request."""
+        view_index = ex.view.index if ex is not None and ex.view is not None else 0
+        srv = self.settings[view_index]
+        client = client or ("-", 0)
+        local = request.server or ("-", 0)
+        return LogRecord(
             request_line=request.request_line,
             method=request.method, uri=ex.uri if ex else request.path,
             query=ex.query if ex else request.query,
@@ -1308,10 +1324,7 @@ class Site:
             remote_host=ex.remote_host if ex else None,
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
             filename=ex.filename if ex else None, user=ex.user if ex else None,
-            request_time_us=ex.start_us if ex else end_us - int(duration * 1e6),
-            end_time_us=end_us)
-        for log, _inherit in logs:
-            log.log(record)
+            request_time_us=start_us, end_time_us=end_us)
 
 
 def _first_word(value) -> str | None:
@@ -1422,18 +1435,6 @@ def _per_request(cfg) -> bool:
     if str(cfg.get("HostnameLookups") or "off").lower() != "off":
         return True
     return any(name in cfg for name in _PER_REQUEST)
-
-
-class _FastEntry:
-    __slots__ = ("filename", "signature", "probes", "headers", "sender", "exchange")
-
-    def __init__(self, filename, signature, probes, headers, sender, exchange) -> None:
-        self.filename = filename
-        self.signature = signature
-        self.probes = probes
-        self.headers = headers
-        self.sender = sender
-        self.exchange = exchange
 
 
 _NO_SEARCH = object()   # stat() refused: a component lacks search permission
