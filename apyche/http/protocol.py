@@ -142,6 +142,18 @@ _LENIENCIES = dict(
 )
 
 
+def _uvloop_types() -> frozenset:
+    try:
+        import uvloop
+    except ImportError:
+        return frozenset()
+    return frozenset((uvloop.Loop,))
+
+
+# Loops whose TCP transports already have TCP_NODELAY set.
+_NODELAY_LOOPS = _uvloop_types()
+
+
 class _Stop(Exception):
     """Raised from a parser callback after an error cycle was queued."""
 
@@ -279,15 +291,20 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport
         self.client = transport.get_extra_info("peername")
         self.server = transport.get_extra_info("sockname")
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except (OSError, AttributeError):
-                pass
+        if type(self.loop) not in _NODELAY_LOOPS:
+            # Small responses must leave at once, not wait for Nagle.
+            # uvloop sets TCP_NODELAY on every TCP transport itself (and
+            # asking for the socket object costs two getsockname calls per
+            # connection); asyncio's loop only does for sockets made with
+            # proto=IPPROTO_TCP.
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                try:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except (OSError, AttributeError):
+                    pass
         high = self.policy.write_buffer_high
         transport.set_write_buffer_limits(high=high, low=high // 4)
-        self._new_parser()
         self.state.connections.add(self)
         self._replays = self.state.replays_for(self.server)
         if self._scoreboard is not None:   # scoreboard hook: connection open
@@ -409,7 +426,11 @@ class HttpProtocol(asyncio.Protocol):
     def _feed(self, data: bytes) -> None:
         parser = self._parser
         if parser is None:
-            return
+            if self._parse_stopped:
+                return
+            # made on the first read that is not a replay (http/replay.py)
+            self._new_parser()
+            parser = self._parser
         idle_at_start = not self._in_head and self._cur is None
         if idle_at_start:
             # a message boundary: the replay window (see _unknown_method)
@@ -985,6 +1006,10 @@ class HttpProtocol(asyncio.Protocol):
                                "Connection: Keep-Alive\r\n")
             return True
         out.append("Connection: close\r\n")
+        if self._max_keepalives and left == 0:
+            # http1_set_keepalive's update_keepalives: the last request of
+            # a connection that reached MaxKeepAliveRequests counts too
+            self._keepalives += 1
         return False
 
     def _send(self, cycle: _Cycle, response: Response) -> None:
@@ -1167,8 +1192,7 @@ class HttpProtocol(asyncio.Protocol):
         if (self._active is not None or self._queue or self._in_head or self._cur is not None
                 or self._stash or self._parse_stopped or self._paused_writing):
             return False
-        now = self.loop.time()
-        body = replay.hook.check(now)
+        body = replay.hook.check()
         if body is None:
             self._replays.pop(data, None)   # stale: the handler decides again
             return False
@@ -1183,6 +1207,8 @@ class HttpProtocol(asyncio.Protocol):
                 and not self.state.shutting_down)
         if keep:
             self._keepalives += 1
+        elif self._max_keepalives and left == 0:
+            self._keepalives += 1   # as _keep_alive does
         rest = replay.rest_keep if keep else replay.rest_close
         if replay.head_only:
             self.transport.write(b"".join((replay.status_line, http_date_line_bytes(), rest)))
@@ -1202,7 +1228,7 @@ class HttpProtocol(asyncio.Protocol):
         if sb is not None:
             sb.keepalive()
         # wait for the next request (data_received's common case)
-        deadline = now + self._idle_timeout
+        deadline = self.loop.time() + self._idle_timeout
         self._timer_kind = "idle"
         self._deadline = deadline
         if self._timer is None or self._timer_when > deadline:
@@ -1265,6 +1291,10 @@ class HttpProtocol(asyncio.Protocol):
     def _finish(self, cycle: _Cycle, response: Response, sent: int, *, abort: bool = False) -> None:
         if not cycle.completed:
             cycle.completed = True
+            req = cycle.request
+            if req is not None:
+                req.keepalives = self._keepalives
+                req.connection_kept = not cycle.close and not abort
             if self.on_complete is not None:
                 try:
                     self.on_complete(cycle.request, response, sent, time.time() - cycle.t0)

@@ -16,9 +16,8 @@ and the hook's body, without running the parser or the handler.
 
 What the hook promises (the server layer implements it):
 
-* ``check(now) -> bytes | None``: the body to send (``b""`` for HEAD), or
-  None when the answer no longer holds (a file changed); ``now`` is the
-  loop time, so a hook may skip re-validating within one loop iteration.
+* ``check() -> bytes | None``: the body to send (ignored for HEAD), or
+  None when the answer no longer holds (a file changed).
 * ``served(client, start_us, sent, keepalives, keepalive)``: the request
   was answered; log it as the handler would have.
 

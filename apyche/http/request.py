@@ -130,6 +130,10 @@ class Request:
     host_from_target: str | None = None
     has_body = False
     start_time = 0.0
+    # The connection as the response left it (for %k and %X): its
+    # keep-alive count (c->keepalives) and whether it stays open.
+    keepalives = 0
+    connection_kept = False
     error_note: str | None = None
     """Apache's "error-notes": why the protocol refused this request (set
     before error_response is called), for error pages and logs."""

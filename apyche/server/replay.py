@@ -17,14 +17,17 @@ address, Host, target).  Two things replay it:
 
 Validity is what the pipeline read: the file's identity (inode, size,
 mtime) and every .htaccess probed on the way (present or absent), all
-stat()ed again - at most once per event-loop tick for replayed bytes, since
-``now`` is the loop's clock.  Small files (up to ``BODY_MAX``) are kept in
-memory, read once per identity, within a per-site budget.
+stat()ed again - for replayed bytes at most once per event-loop iteration
+(``LoopTick``): requests that were all waiting when the loop woke up are
+checked together, and any request that arrives later is checked again.
+Small files (up to ``BODY_MAX``) are kept in memory, read once per
+identity, within a per-site budget.
 """
 
 from __future__ import annotations
 
 import os
+from asyncio import _get_running_loop
 
 # Bodies up to this size are replayed from memory (the protocol sends
 # bodies this small with the head in one write anyway).
@@ -33,30 +36,60 @@ BODY_MAX = 64 * 1024
 BODY_BUDGET = 64 * 1024 * 1024
 
 
-class BodyBudget:
-    __slots__ = ("left",)
+class LoopTick:
+    """A counter that moves on when the running event loop has finished the
+    callbacks of its current iteration (a ``call_soon`` scheduled by the
+    first reader of an iteration runs before the loop polls again).  Outside
+    a running loop every read is a new tick."""
+
+    __slots__ = ("_n", "_pending")
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._pending = False
+
+    def current(self) -> int:
+        if not self._pending:
+            loop = _get_running_loop()
+            self._n += 1
+            if loop is None:
+                return self._n
+            self._pending = True
+            loop.call_soon(self._advance)
+        return self._n
+
+    def _advance(self) -> None:
+        self._pending = False
+
+
+class ReplayState:
+    """What one site (one event loop) shares among its entries: the memory
+    left for bodies, and the loop's tick."""
+
+    __slots__ = ("left", "tick")
 
     def __init__(self, size: int = BODY_BUDGET) -> None:
         self.left = size
+        self.tick = LoopTick()
 
 
 class StaticEntry:
     """What the pipeline decided for one (address, Host, target)."""
 
     __slots__ = ("filename", "signature", "probes", "headers", "sender", "exchange",
-                 "body", "checked_at", "budget")
+                 "body", "checked_at", "state")
 
     def __init__(self, filename: str, signature: tuple, probes, headers: tuple, sender: str,
-                 exchange, budget: BodyBudget) -> None:
+                 exchange, state: ReplayState) -> None:
         self.filename = filename
         self.signature = signature   # (st_ino, st_size, st_mtime_ns)
         self.probes = probes         # ((path, signature or None), ...)
         self.headers = headers
         self.sender = sender
         self.exchange = exchange
-        self.budget = budget
+        self.state = state
         self.body: bytes | None = None
-        self.checked_at: float | None = None
+        self.checked_at = -1          # the LoopTick of the last validation
 
     def valid(self) -> bool:
         """The file and every probed .htaccess are as they were."""
@@ -76,22 +109,23 @@ class StaticEntry:
                 return False
         return True
 
-    def check(self, now: float) -> bytes | None:
+    def check(self) -> bytes | None:
         """The body to replay, or None when the answer no longer holds (or
         the file is too big to keep in memory)."""
-        if self.checked_at == now and self.body is not None:
+        tick = self.state.tick.current()
+        if self.checked_at == tick and self.body is not None:
             return self.body
         if not self.valid():
-            self.checked_at = None
+            self.checked_at = -1
             return None
         if self.body is None and not self._load():
             return None
-        self.checked_at = now
+        self.checked_at = tick
         return self.body
 
     def _load(self) -> bool:
         size = self.signature[1]
-        if size > BODY_MAX or size > self.budget.left:
+        if size > BODY_MAX or size > self.state.left:
             return False
         try:
             fd = os.open(self.filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -109,12 +143,12 @@ class StaticEntry:
         if len(data) != size:
             return False
         self.body = data
-        self.budget.left -= size
+        self.state.left -= size
         return True
 
     def release(self) -> None:
         if self.body is not None:
-            self.budget.left += len(self.body)
+            self.state.left += len(self.body)
             self.body = None
 
 

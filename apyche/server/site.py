@@ -47,7 +47,7 @@ from .headers import apply_response_headers, request_env
 from . import authn, hostlookup, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
 from .logs import ServerLogs
-from .replay import BODY_MAX, BodyBudget, StaticEntry, StaticReplay
+from .replay import BODY_MAX, ReplayState, StaticEntry, StaticReplay
 from .mapping import AliasTable, Mapped, Redirected, alias_table
 from ..tree.merge import merge
 
@@ -123,13 +123,15 @@ class Site:
         self.types = self._mime_types(config)
         self.logs = ServerLogs(config, self.views)
         self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
+        max_ka = config.main.get("MaxKeepAliveRequests", None)
+        self.keep_alive_max = 100 if max_ka is None else int(max_ka)   # for %X
         self._ext_maps: dict[int, tuple[Any, dict]] = {}
         self._authz: dict[int, tuple[Any, AuthzGroup | None]] = {}
         # Requests answered but not yet logged (the protocol reports each
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
         self._fast: dict[tuple, StaticEntry] = {}
-        self._replay_budget = BodyBudget()
+        self._replay_state = ReplayState()
         self._autoindex: dict[int, tuple[Any, Any]] = {}
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
         self._variants: dict[tuple, tuple] = {}          # ... and the variants found
@@ -209,7 +211,7 @@ class Site:
             old.release()
         entry = self._fast[key] = StaticEntry(
             ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns), walk.htaccess_probes,
-            headers, _sender(cfg), ex, self._replay_budget)
+            headers, _sender(cfg), ex, self._replay_state)
         if st.st_size <= BODY_MAX:
             response.replay = StaticReplay(entry, self, req, response)
 
@@ -1324,7 +1326,9 @@ class Site:
             remote_host=ex.remote_host if ex else None,
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
             filename=ex.filename if ex else None, user=ex.user if ex else None,
-            request_time_us=start_us, end_time_us=end_us)
+            request_time_us=start_us, end_time_us=end_us,
+            keepalives=getattr(request, "keepalives", 0),
+            keepalive=getattr(request, "connection_kept", False), keep_alive_max=self.keep_alive_max)
 
 
 def _first_word(value) -> str | None:

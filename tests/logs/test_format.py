@@ -332,3 +332,43 @@ def test_any_format_parses_or_fails_with_apache_error(f):
         return
     out = lf(rec(end_time_us=None))
     assert out.endswith("\n")
+
+
+# --- specialize: formats fixed for one answer, replayed ------------------------
+
+SPECIAL_FORMATS = list(APACHE_FORMATS.values()) + list(DEBIAN_FORMATS.values()) + [
+    '%a %{c}a %A %{remote}p %{local}p %p %P %{tid}P %k %X %D %T %{ms}T %{us}T %L %I %O %S %^FB',
+    '%{begin:%d/%b/%Y %T}t %{end:sec}t %{msec_frac}t %{usec}t %t %{end}t',
+    '%!200,304U %200{User-Agent}i %>s %s %f %v %V %H %m %q %u %l %{Set-Cookie}o %{Content-Type}o',
+    '%{X}e %{n}n %{c}C %R %b %B',
+]
+
+
+@given(st.sampled_from(SPECIAL_FORMATS),
+       st.sampled_from(["192.0.2.7", "2001:db8::5", "10.0.0.1"]),
+       st.integers(1, 65535), st.integers(0, 4_000_000_000_000_000),
+       st.integers(0, 10_000_000), st.integers(0, 1 << 40), st.integers(0, 1000),
+       st.booleans())
+def test_specialized_format_equals_the_general_one(f, ip, port, start, took, sent, keepalives,
+                                                  keepalive):
+    sample = rec(headers_in={"user-agent": "UA \"quoted\"", "cookie": "c=1"},
+                 headers_out=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
+                 env={"X": "ex"}, notes={"n": "note"}, filename="/srv/f", handler="h")
+    lf = LogFormat(f)
+    special = lf.specialize(sample)
+    # a later request: same bytes and answer, other client, time, counters
+    later = rec(headers_in=sample.headers_in, headers_out=sample.headers_out, env=sample.env,
+                notes=sample.notes, filename="/srv/f", handler="h",
+                remote_ip=ip, remote_port=port, request_time_us=start,
+                end_time_us=start + took, bytes_sent=sent, keepalives=keepalives,
+                keepalive=keepalive)
+    assert special(later) == lf(later)
+
+
+def test_specialized_format_folds_the_constant_items():
+    lf = LogFormat('%h "%r" %>s %{User-Agent}i %b')
+    special = lf.specialize(rec(headers_in={"user-agent": "ua"}))
+    # the request line, status and header are now literal text: a record
+    # with other values there still prints the sample's
+    assert special(rec(request_line="POST /other HTTP/1.0", status=404, remote_ip="10.9.9.9")) \
+        == '10.9.9.9 "GET /p?q=1 HTTP/1.1" 200 ua 15\n'

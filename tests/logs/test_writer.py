@@ -302,3 +302,64 @@ def test_threadsafe_buffered_sink_keeps_every_line(tmp_path):
         t.join(10)
     b.close()
     assert sorted(p.read_bytes().splitlines(keepends=True)) == sorted(lines)
+
+
+# --- TickSink: one write per event-loop iteration ------------------------------
+
+def test_tick_sink_outside_a_loop_writes_at_once():
+    from apyche.logs.writer import TickSink
+    inner = ListSink()
+    sink = TickSink(inner)
+    sink.write(b"a\n")
+    sink.write(b"b\n")
+    assert inner.writes == [b"a\n", b"b\n"]
+
+
+def test_tick_sink_batches_lines_of_one_loop_iteration():
+    import asyncio
+    from apyche.logs.writer import TickSink
+    inner = ListSink()
+    sink = TickSink(inner)
+
+    async def main():
+        for i in range(3):
+            sink.write(b"%d\n" % i)
+        assert inner.writes == [] and sink.pending == 6
+        await asyncio.sleep(0)          # the iteration ends: one write
+        assert inner.writes == [b"0\n1\n2\n"]
+        sink.write(b"3\n")
+        await asyncio.sleep(0)
+        assert inner.writes == [b"0\n1\n2\n", b"3\n"]
+        sink.write(b"4\n")
+        sink.close()                    # a stop flushes what is pending
+        assert inner.writes[-1] == b"4\n" and inner.closed
+
+    asyncio.run(main())
+
+
+def test_tick_sink_reports_write_errors_like_apache(tmp_path):
+    import asyncio
+    from apyche.logs.writer import TickSink
+
+    class Failing(ListSink):
+        def write(self, data):
+            raise OSError(28, "No space left on device")
+
+    errors = []
+    sink = TickSink(Failing(), on_error=errors.append)
+
+    async def main():
+        sink.write(b"x\n")
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert errors == ["AH00646: Error writing to list: [Errno 28] No space left on device"]
+
+
+def test_access_logs_on_files_are_tick_batched_and_pipes_are_not(tmp_path):
+    from apyche.logs.writer import LogSinks, PipeSink, TickSink
+    sinks = LogSinks(str(tmp_path))
+    assert isinstance(sinks.open("access.log", per_tick=True), TickSink)
+    pipe = sinks.open("|cat > /dev/null", per_tick=True)
+    assert isinstance(pipe, PipeSink)
+    sinks.close_all()

@@ -1,0 +1,217 @@
+"""Replayed answers (apyche/http/replay.py): a read that repeats a stored
+request's bytes is answered from the stored head and the hook's body,
+without the parser or the handler - and exactly as the handler would have
+answered it: keep-alive countdown, Connection: close, HEAD, Date, and back
+to the handler the moment the hook says the answer no longer holds."""
+
+from __future__ import annotations
+
+import time
+
+from apyche.http import ConnectionPolicy, Response
+
+from .conftest import Conn, get
+
+
+class Counting:
+    """A handler that attaches a hook to its answers and counts its calls."""
+
+    def __init__(self, body=b"static body\n") -> None:
+        self.calls = 0
+        self.hooks: list = []
+        self.body = body
+        self.log: list[tuple] = []
+
+    def __call__(self, request):
+        self.calls += 1
+        body = self.body if request.method == "GET" else b""
+        response = Response(200, [("Content-Type", "text/plain"), ("ETag", '"e1"')], body)
+        if request.method == "HEAD":
+            response.headers.append(("Content-Length", str(len(self.body))))
+        hook = _Hook(self.body, self.log)
+        self.hooks.append(hook)
+        response.replay = hook
+        return response
+
+
+class _Hook:
+    def __init__(self, body, log) -> None:
+        self.body = body
+        self.valid = True
+        self.checks = 0
+        self.log = log
+
+    def check(self):
+        self.checks += 1
+        return self.body if self.valid else None
+
+    def served(self, client, start_us, sent, keepalives, keepalive):
+        self.log.append((client[0], sent, keepalives, keepalive))
+
+
+def _same_but_date(h1, h2):
+    strip = lambda h: {k: v for k, v in h.items() if k != "date"}  # noqa: E731
+    return strip(h1) == strip(h2)
+
+
+def test_repeated_bytes_skip_the_handler_and_answer_the_same(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    first = c.send(get("/f")).response()
+    answers = [c.send(get("/f")).response() for _ in range(5)]
+    assert handler.calls == 1
+    assert handler.hooks[0].checks == 5
+    for status, headers, body in answers:
+        assert status == 200 and body == b"static body\n"
+        assert _same_but_date(headers, first[1])
+        assert headers["date"].endswith("GMT")
+    # served() is the replayed requests' on_complete: one per answer, with
+    # the connection's keep-alive count (it runs just after the write)
+    deadline = time.monotonic() + 5
+    while len(handler.log) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [entry[1:] for entry in handler.log] == [(12, k, True) for k in range(2, 7)]
+    assert srv.wait_completed(1) and len(srv.completed) == 1
+
+
+def test_other_bytes_go_to_the_handler(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    c.send(get("/f")).response()
+    c.send(get("/f", extra=b"User-Agent: other\r\n")).response()
+    c.send(get("/g")).response()
+    assert handler.calls == 3
+
+
+def test_stale_answer_goes_back_to_the_handler(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    c.send(get("/f")).response()
+    c.send(get("/f")).response()
+    handler.hooks[0].valid = False
+    handler.body = b"new body\n"
+    assert c.send(get("/f")).response()[2] == b"new body\n"
+    assert handler.calls == 2
+    # the new answer is the one replayed now
+    assert c.send(get("/f")).response()[2] == b"new body\n"
+    assert handler.calls == 2 and handler.hooks[1].checks == 1
+
+
+def test_keepalive_countdown_still_closes(make_server):
+    handler = Counting()
+    srv = make_server(handler, policy=ConnectionPolicy(max_keep_alive_requests=3))
+    c = Conn(srv.port)
+    seen = [c.send(get("/f")).response()[1].get("connection") for _ in range(4)]
+    assert seen == [None, None, None, "close"]
+    assert c.is_closed()
+    assert handler.calls == 1
+
+
+def test_connection_close_request_is_replayed_with_close(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    req = get("/f", extra=b"Connection: close\r\n")
+    for _ in range(3):
+        c = Conn(srv.port)
+        status, headers, body = c.send(req).response()
+        assert status == 200 and headers["connection"] == "close" and body == b"static body\n"
+        assert c.is_closed()
+    assert handler.calls == 1
+
+
+def test_http10_without_keepalive_closes(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    req = get("/f", version=b"1.0")
+    for _ in range(2):
+        c = Conn(srv.port)
+        status, headers, body = c.send(req).response()
+        assert headers["connection"] == "close" and c.is_closed()
+    assert handler.calls == 1
+
+
+def test_keepalive_token_is_never_replayed(make_server):
+    # its response says "max=N", counting down: not a stored head
+    handler = Counting()
+    srv = make_server(handler, policy=ConnectionPolicy(max_keep_alive_requests=5))
+    c = Conn(srv.port)
+    seen = [c.send(get("/f", extra=b"Connection: keep-alive\r\n")).response()[1]["keep-alive"]
+            for _ in range(3)]
+    assert seen == ["timeout=5, max=5", "timeout=5, max=4", "timeout=5, max=3"]
+    assert handler.calls == 3
+
+
+def test_head_is_replayed_without_a_body(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    req = b"HEAD /f HTTP/1.1\r\nHost: a\r\n\r\n"
+    for _ in range(3):
+        status, headers, body = c.send(req).response(head_only=True)
+        assert status == 200 and headers["content-length"] == "12"
+    # nothing stray followed the heads: the next answer parses cleanly
+    assert c.send(get("/f")).response()[2] == b"static body\n"
+    assert handler.calls == 2
+
+
+def test_pipelined_repeats_are_parsed_and_answered_in_order(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    c.send(get("/f")).response()
+    c.send(get("/f") + get("/g") + get("/f"))
+    assert [c.response()[2] for _ in range(3)] == [b"static body\n"] * 3
+    assert handler.calls == 4   # a read with three requests is not a key
+
+
+def test_a_request_split_over_reads_is_parsed(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    c.send(get("/f")).response()
+    raw = get("/f")
+    c.send(raw[:10])
+    time.sleep(0.05)
+    c.send(raw[10:])
+    assert c.response()[2] == b"static body\n"
+    # the tail alone is not the stored request
+    assert handler.calls == 2
+
+
+def test_request_with_a_body_is_not_stored(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    req = b"GET /f HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+    for _ in range(2):
+        assert c.send(req).response()[0] == 200
+    assert handler.calls == 2
+
+
+def test_same_bytes_on_another_listener_are_another_key(make_server):
+    import socket as socketlib
+    extra = socketlib.socket()
+    extra.bind(("127.0.0.1", 0))
+    extra.listen(16)
+    port2 = extra.getsockname()[1]
+    handler = Counting()
+    srv = make_server(handler, extra_sockets=[extra])
+    Conn(srv.port).send(get("/f")).response()
+    Conn(port2).send(get("/f")).response()
+    assert handler.calls == 2
+    Conn(port2).send(get("/f")).response()
+    assert handler.calls == 2
+
+
+def test_accepted_sockets_have_nodelay(make_server):
+    # the protocol relies on the loop for TCP_NODELAY (no setsockopt of its own)
+    import socket as socketlib
+    srv = make_server(Counting())
+    c = Conn(srv.port)
+    c.send(get("/f")).response()
+    conn = next(iter(srv.server.connections))
+    sock = conn.transport.get_extra_info("socket")
+    assert sock.getsockopt(socketlib.IPPROTO_TCP, socketlib.TCP_NODELAY) != 0

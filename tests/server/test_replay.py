@@ -1,0 +1,147 @@
+"""Repeated requests answered from a stored answer (apyche/http/replay.py
+and apyche/server/replay.py), through the real server: every answer and
+every access-log line must be what the full pipeline would have produced,
+and a change to the file or to an .htaccess on the way must be seen on the
+very next request."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from .conftest import APYCHE
+
+CONF = """\
+LogFormat "%h %{remote}p %k %X \\"%r\\" %>s %b \\"%{User-Agent}i\\" %D %v" detail
+CustomLog @ROOT@/logs/detail.log detail
+MaxKeepAliveRequests 5
+<Directory @DOCROOT@>
+    AllowOverride All
+    Require all granted
+</Directory>
+Listen 127.0.0.1:@PORT2@
+<VirtualHost *:@PORT@>
+    ServerName first.test
+    DocumentRoot @DOCROOT@
+</VirtualHost>
+<VirtualHost *:@PORT2@>
+    ServerName second.test
+    DocumentRoot @DOCROOT@/second
+</VirtualHost>
+"""
+
+FILES = {
+    "f.txt": "first body\n",
+    "changing.txt": "version one\n",
+    "guarded/g.txt": "guarded\n",
+    "second/f.txt": "second server\n",
+}
+
+
+def age(path, seconds=100):
+    t = time.time() - seconds
+    os.utime(path, (t, t))
+
+
+@pytest.fixture(scope="module")
+def site(shared_site):
+    live = shared_site(CONF, FILES)
+    for p in live.docroot.rglob("*"):
+        age(p)
+    return live
+
+
+def _detail_lines(site, n):
+    return site.wait_access_lines(n, name="detail.log")
+
+
+def test_repeats_on_one_connection_answer_and_log_like_the_first(site):
+    before = len(site.wait_access_lines(0, name="detail.log"))
+    with site.conn() as c:
+        answers = [c.request("GET", "/f.txt", {"User-Agent": "replay-test/1"}) for _ in range(6)]
+        port = c.sock.getsockname()[1]
+    first = answers[0]
+    for r in answers:
+        assert r.status == 200 and r.body == b"first body\n"
+        assert [(k, v) for k, v in r.headers if k not in ("Date", "Connection")] == \
+            [(k, v) for k, v in first.headers if k != "Date"]
+    # MaxKeepAliveRequests 5: five more after the first, the last one closes
+    assert [r.get("Connection") for r in answers] == [None] * 5 + ["close"]
+    lines = _detail_lines(site, before + 6)[before:]
+    assert len(lines) == 6
+    pattern = re.compile(r'127\.0\.0\.1 (\d+) (\d+) ([+-]) "GET /f\.txt HTTP/1\.1" 200 11 '
+                         r'"replay-test/1" (\d+) first\.test$')
+    seen = [pattern.match(line) for line in lines]
+    assert all(seen), lines
+    assert {int(m.group(1)) for m in seen} == {port}
+    # %k is c->keepalives - 1, and http1_set_keepalive counts the answer
+    # that reaches MaxKeepAliveRequests too; %X is "+" only while more
+    # requests may follow (the fifth used up the allowance)
+    assert [int(m.group(2)) for m in seen] == [0, 1, 2, 3, 4, 5]
+    assert [m.group(3) for m in seen] == ["+"] * 4 + ["-", "-"]
+
+
+def test_a_changed_file_is_served_new_on_the_next_identical_request(site):
+    path = site.docroot / "changing.txt"
+    with site.conn() as c:
+        for _ in range(3):
+            assert c.request("GET", "/changing.txt").body == b"version one\n"
+        path.write_text("version two, longer\n")
+        assert c.request("GET", "/changing.txt").body == b"version two, longer\n"
+        path.write_text("version 3\n")   # same size as before the change
+        age(path, 50)
+        r = c.request("GET", "/changing.txt")
+        assert r.body == b"version 3\n"
+        assert r.get("Content-Length") == "10"
+
+
+def test_a_new_htaccess_on_the_way_is_seen_at_once(site):
+    ht = site.docroot / "guarded" / ".htaccess"
+    with site.conn() as c:
+        for _ in range(3):
+            assert c.request("GET", "/guarded/g.txt").status == 200
+        ht.write_text("Require all denied\n")
+        os.chmod(ht, 0o644)
+        try:
+            assert c.request("GET", "/guarded/g.txt").status == 403
+        finally:
+            ht.unlink()
+        assert c.request("GET", "/guarded/g.txt").status == 200
+
+
+def test_same_bytes_on_another_port_reach_the_other_virtual_host(site):
+    from tests.server.harness import Conn
+    with site.conn() as c1, Conn(site.port2) as c2:
+        for _ in range(3):
+            assert c1.request("GET", "/f.txt").body == b"first body\n"
+            assert c2.request("GET", "/f.txt").body == b"second server\n"
+
+
+def test_a_removed_file_is_404_on_the_next_identical_request(site):
+    path = site.write("gone.txt", "soon gone\n")
+    os.chmod(path, 0o644)
+    age(path)
+    with site.conn() as c:
+        for _ in range(3):
+            assert c.request("GET", "/gone.txt").status == 200
+        path.unlink()
+        assert c.request("GET", "/gone.txt").status == 404
+
+
+@pytest.mark.skipif(not APYCHE, reason="apyche's own stop path")
+def test_every_replayed_request_is_logged_by_a_graceful_stop(make_site):
+    live = make_site("<Directory @DOCROOT@>\n    Require all granted\n</Directory>\n",
+                     {"a.txt": "a\n"})
+    age(live.docroot / "a.txt")
+    n = 0
+    for _ in range(4):
+        with live.conn() as c:
+            for _ in range(25):
+                assert c.request("GET", "/a.txt").status == 200
+                n += 1
+    live.stop()
+    lines = [line for line in live.access_log().splitlines() if "/a.txt" in line]
+    assert len(lines) == n
