@@ -1199,9 +1199,6 @@ class HttpProtocol(asyncio.Protocol):
         start_us = time.time_ns() // 1000
         self._completed_msgs += 1
         self._served += 1
-        sb = self._sb
-        if sb is not None:   # scoreboard hook: writing the response
-            sb.writing(replay.request)
         left = self._max_keepalives - self._keepalives
         keep = (replay.keep_alive and self._ka_enabled and (left > 0 or not self._max_keepalives)
                 and not self.state.shutting_down)
@@ -1220,13 +1217,12 @@ class HttpProtocol(asyncio.Protocol):
             replay.hook.served(self.client, start_us, sent, self._keepalives, keep)
         except Exception:
             log.exception("on_complete failed")
-        if sb is not None:   # scoreboard hook: counters
-            sb.done(sent, (time.time_ns() // 1000 - start_us) / 1e6)
+        if self._sb is not None:   # scoreboard hook: the whole exchange at once
+            self._sb.answered_again(replay.request, sent,
+                                    (time.time_ns() // 1000 - start_us) / 1e6, keep)
         if not keep:
             self._stop_for_close()
             return True
-        if sb is not None:
-            sb.keepalive()
         # wait for the next request (data_received's common case)
         deadline = self.loop.time() + self._idle_timeout
         self._timer_kind = "idle"

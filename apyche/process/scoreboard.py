@@ -371,7 +371,8 @@ class ConnSlot:
     ``scoreboard`` parameter).  Every method is a few stores into the
     shared mapping; request details are written only with ExtendedStatus."""
 
-    __slots__ = ("board", "thread", "pos", "off", "mm", "t_start", "conn_bytes", "client")
+    __slots__ = ("board", "thread", "pos", "off", "mm", "t_start", "conn_bytes", "client",
+                 "_shown")
 
     def __init__(self, board: WorkerBoard, thread: int, protocol) -> None:
         self.board = board
@@ -381,6 +382,7 @@ class ConnSlot:
         self.off = board.sb.layout.worker_at(board.proc, thread)
         self.t_start = 0.0
         self.conn_bytes = 0
+        self._shown = None       # the request whose details the slot shows
         self.mm[self.pos] = SERVER_BUSY_READ
         off = self.off
         _I.pack_into(self.mm, off + W_OFFSETS[W_CONN_COUNT], 0)
@@ -402,9 +404,14 @@ class ConnSlot:
         self.mm[self.pos] = SERVER_BUSY_WRITE
         now = time.time()
         self.t_start = now
-        off = self.off
-        _W_TIMES.pack_into(self.mm, off + W_OFFSETS[W_START], now, 0.0)
+        _W_TIMES.pack_into(self.mm, self.off + W_OFFSETS[W_START], now, 0.0)
         if self.board.extended and request is not None:
+            self._details(request)
+
+    def _details(self, request) -> None:
+        if request is not self._shown:
+            self._shown = request
+            off = self.off
             line = request.request_line
             if len(line) > 63:
                 line = line[:63]
@@ -417,8 +424,22 @@ class ConnSlot:
             struct.pack_into("16s", self.mm, off + W_OFFSETS[W_PROTOCOL],
                              f"http/{request.http_version}".encode()[:15])
 
+    def answered_again(self, request, sent: int, duration: float, keepalive: bool) -> None:
+        """A replayed answer (apyche/http/replay.py): ``writing``, ``done``
+        and ``keepalive`` in one call - the write took no time to watch."""
+        now = time.time()
+        self.t_start = now - duration
+        _W_TIMES.pack_into(self.mm, self.off + W_OFFSETS[W_START], self.t_start, 0.0)
+        if self.board.extended and request is not None:
+            self._details(request)
+        self._count(sent, duration, now)
+        self.mm[self.pos] = SERVER_BUSY_KEEPALIVE if keepalive else SERVER_BUSY_WRITE
+
     def done(self, sent: int, duration: float) -> None:
         """A response went out: the counters (ap_increment_counts) and times."""
+        self._count(sent, duration, time.time())
+
+    def _count(self, sent: int, duration: float, now: float) -> None:
         mm, off = self.mm, self.off
         base = off + W_OFFSETS[W_ACCESS]
         access, nbytes, my_access, my_bytes, conn_bytes = _W_ACCESS_BLOCK.unpack_from(mm, base)
@@ -426,7 +447,6 @@ class ConnSlot:
                                   my_bytes + sent, conn_bytes + sent)
         cpos = off + W_OFFSETS[W_CONN_COUNT]
         _I.pack_into(mm, cpos, _I.unpack_from(mm, cpos)[0] + 1)
-        now = time.time()
         _D.pack_into(mm, off + W_OFFSETS[W_STOP], now)
         _D.pack_into(mm, off + W_OFFSETS[W_LAST_USED], now)
         dpos = off + W_OFFSETS[W_DURATION]

@@ -477,3 +477,26 @@ def test_in_flight_response_survives_graceful_restart(make_server):
     head, _, body = got.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and len(body) == size
     assert b"Connection: close" not in head              # decided before the restart
+
+
+def test_replayed_requests_are_counted_on_the_scoreboard(make_server):
+    # repeated identical requests skip the pipeline (apyche/http/replay.py)
+    # but not the scoreboard: Total Accesses and kBytes count every answer
+    srv = make_server(extra="ExtendedStatus On").start()
+    path = srv.root / "htdocs" / "ten.txt"
+    path.write_bytes(b"x" * 10240)
+    old = time.time() - 100
+    os.utime(path, (old, old))
+    _, before = parse(srv.auto())
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+    try:
+        for _ in range(20):     # the same request bytes each time
+            conn.request("GET", "/ten.txt")
+            r = conn.getresponse()
+            assert r.status == 200 and len(r.read()) == 10240
+    finally:
+        conn.close()
+    _, after = parse(srv.auto())
+    # the 20 answers plus the first ?auto request
+    assert int(after["Total Accesses"]) - int(before["Total Accesses"]) == 21
+    assert int(after["Total kBytes"]) - int(before["Total kBytes"]) >= 200
