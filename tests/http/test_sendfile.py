@@ -290,3 +290,17 @@ def test_file_to_client_not_reading_times_out(make_server, files, name):
         time.sleep(0.05)
     assert srv.connections() == 0
     os.close(srv.shared_fd)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="TCP_CORK is Linux-only")
+def test_socket_is_uncorked_after_a_sendfile_body(make_server, files):
+    # the body goes out corked; a corked socket left behind would hold the
+    # next small response back for up to 200 ms
+    srv = file_server(make_server, files, "sendfile")
+    c = Conn(srv.port)
+    assert sha(c.send(get("/file/big")).response()[2]) == sha(files["big"].read_bytes())
+    conn = next(iter(srv.server.connections))
+    sock = conn.transport.get_extra_info("socket")
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
+    assert c.send(get("/x")).response()[2] == b"hello /x"
+    os.close(srv.shared_fd)
