@@ -200,7 +200,8 @@ class _Cycle:
 
 _NO_TOKENS: frozenset = frozenset()
 _SPECIAL_OUT = frozenset(("content-type", "content-length", "date", "server", "connection",
-                          "keep-alive", "transfer-encoding"))
+                          "keep-alive", "transfer-encoding", "content-encoding",
+                          "content-language"))
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
                                    "CONNECT", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK",
                                    "UNLOCK")}
@@ -1053,6 +1054,8 @@ class HttpProtocol(asyncio.Protocol):
         date_line = server_line = True
         content_type = handler_cl = None
         hl = []
+        after_type = []   # Content-Encoding, Content-Language: Apache's header
+                          # filter adds them after Content-Type
         for name, value in response.headers:
             ln = name.lower()
             if ln in _SPECIAL_OUT:
@@ -1061,6 +1064,9 @@ class HttpProtocol(asyncio.Protocol):
                     continue
                 if ln == "content-length":
                     handler_cl = value
+                    continue
+                if ln == "content-encoding" or ln == "content-language":
+                    after_type.append(f"{name}: {value}\r\n")
                     continue
                 if ln == "date":
                     date_line = False
@@ -1072,7 +1078,10 @@ class HttpProtocol(asyncio.Protocol):
                     continue
             hl.append(f"{name}: {value}\r\n")
         handler_part = "".join(hl)
+        after_part = "".join(after_type)
         if (handler_part.count("\n") != len(hl) or handler_part.count("\r") != len(hl)
+                or after_part.count("\n") != len(after_type)
+                or after_part.count("\r") != len(after_type)
                 or (content_type is not None and ("\n" in content_type or "\r" in content_type))
                 or (response.reason is not None and ("\n" in response.reason or "\r" in response.reason))):
             # CR/LF inside a header name or value: response splitting
@@ -1135,6 +1144,8 @@ class HttpProtocol(asyncio.Protocol):
             out.append("Transfer-Encoding: chunked\r\n")
         if content_type is not None:
             out.append(f"Content-Type: {content_type}\r\n")
+        if after_type:
+            out.append(after_part)
         out.append("\r\n")
         head_text = "".join(out)
         head = head_text.encode("latin-1")

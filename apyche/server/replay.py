@@ -151,6 +151,10 @@ class StaticEntry:
             self.state.left += len(self.body)
             self.body = None
 
+    # An entry kept only by replay tables (a negotiated answer) is released
+    # when the last table drops it.
+    __del__ = release
+
 
 class StaticReplay:
     """The replay hook of one answer (see apyche/http/replay.py).

@@ -92,6 +92,11 @@ class Exchange:
     # (content negotiation on Accept*, an internal redirect...): the fast
     # path must not replay it.
     replayable: bool = True
+    # When the answer also depended on request headers but only on them
+    # and on these files - a negotiated choice: (path, signature or None)
+    # of the files it read - a repeat of the same request *bytes* may
+    # still be replayed (http/replay.py), revalidating them.
+    byte_probes: tuple | None = None
     allow_lookups: bool = True
     remote_host: str | None = None     # %h / REMOTE_HOST when looked up
 
@@ -138,6 +143,10 @@ class Site:
         self._type_maps: dict[str, tuple] = {}           # parsed .var files, by identity
         self._auth_files: dict[tuple[str, str], Any] = {}
         self.hosts = hostlookup.HostResolver()
+        # MultiViews and the type-map handler are mod_negotiation's: without
+        # it Apache accepts "Options MultiViews" and serves .var files as
+        # they are.
+        self.negotiation = config.self_contained or config.has_module("negotiation_module")
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
@@ -176,7 +185,9 @@ class Site:
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:
         req = ex.request
-        if (response.status != 200 or req.method not in _FAST_METHODS or not ex.replayable
+        bytes_only = not ex.replayable and ex.byte_probes is not None
+        if (response.status != 200 or req.method not in _FAST_METHODS
+                or not (ex.replayable or bytes_only)
                 or ex.filename is None or ex.config is None or ex.redirected_from is not None):
             return
         if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
@@ -199,19 +210,23 @@ class Site:
             return
         if st.st_mtime_ns // 1000 > ex.start_us - 2_000_000:
             return   # a weak ETag / Last-Modified that still depends on "now"
-        if len(self._fast) > 8192:
-            for old in self._fast.values():
-                old.release()
-            self._fast.clear()
         headers = tuple((k, v) for k, v in response.headers)
-        host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
-        key = (req.server, host, req.target)
-        old = self._fast.get(key)
-        if old is not None:
-            old.release()
-        entry = self._fast[key] = StaticEntry(
-            ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns), walk.htaccess_probes,
+        entry = StaticEntry(
+            ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns),
+            tuple(walk.htaccess_probes) + (ex.byte_probes or ()),
             headers, _sender(cfg), ex, self._replay_state)
+        if not bytes_only:
+            # the URL alone decides: parsed requests for it may use it too
+            if len(self._fast) > 8192:
+                for old in self._fast.values():
+                    old.release()
+                self._fast.clear()
+            host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
+            key = (req.server, host, req.target)
+            old = self._fast.get(key)
+            if old is not None:
+                old.release()
+            self._fast[key] = entry
         if st.st_size <= BODY_MAX:
             response.replay = StaticReplay(entry, self, req, response)
 
@@ -922,7 +937,7 @@ class Site:
     def _multiviews(self, ex: Exchange, cfg, filename: str) -> Response | None:
         """Options MultiViews: choose among ``name.*`` for a missing ``name``."""
         from ..semantics import negotiation as neg
-        if not getattr(cfg.get("Options"), "opts", 0) & OPT_MULTIVIEWS:
+        if not self.negotiation or not getattr(cfg.get("Options"), "opts", 0) & OPT_MULTIVIEWS:
             return None
         directory, _, base = filename.rpartition("/")
         if not base:
@@ -992,7 +1007,18 @@ class Site:
             prefer_language=ex.env.get("prefer-language"),
             no_gzip="no-gzip" in ex.env,
             cache_negotiated_docs=bool(cfg.get("CacheNegotiatedDocs")))
+        # The choice depends on the request's headers (not replayable by
+        # URL) and on what was read: the requested name (absent, for
+        # MultiViews), the directory listing or the type map, and every
+        # variant (their sizes break ties).  Repeats of the same request
+        # bytes may replay it while those hold.
         ex.replayable = False
+        deps = [(ex.filename, _signature(ex.filename)), (directory, _signature(directory))]
+        for v in variants:
+            name = v.file_name
+            path = name if name.startswith("/") else directory + name
+            deps.append((path, _signature(path)))
+        ex.byte_probes = tuple(deps)
         if result.status != 200 or result.best is None:
             return self._canned(ex, result.status, list(result.headers),
                                 variant_list=result.variant_list)
@@ -1022,7 +1048,7 @@ class Site:
             self.log_error(ex, ERROR, "core", f"AH00038: Forbidden: {filename} doesn't "
                            "point to a file or directory")
             return self.error_response(ex, 403)
-        if self._handler_of(cfg, filename) == "type-map":
+        if self.negotiation and self._handler_of(cfg, filename) == "type-map":
             return self._type_map(ex, cfg, filename)
         allow = self._allow_header()
         if method == "OPTIONS":
@@ -1045,7 +1071,7 @@ class Site:
             os.close(fd)
             return self.error_response(ex, 500)
         headers = []
-        ctype = self._content_type(cfg, filename)
+        ctype, mime_extras = self._mime(cfg, filename)
         mtime_us = st.st_mtime_ns // 1000
         etag_cfg = cfg.get("FileETag")
         etag = make_etag(size=st.st_size, mtime_us=mtime_us, request_time_us=ex.start_us,
@@ -1082,6 +1108,7 @@ class Site:
             headers.append(("Content-Length", str(end - start + 1)))
             if ctype:
                 headers.append(("Content-Type", ctype))
+            headers += mime_extras
             body = b"" if method == "HEAD" else FileBody(fd, start, end - start + 1,
                                                         sender=sender, close_fd=True)
         elif status == 206:
@@ -1090,6 +1117,7 @@ class Site:
             headers.append(("Content-Type", framing.content_type))
             if framing.apache_sends_content_length:
                 headers.append(("Content-Length", str(framing.content_length)))
+            headers += mime_extras
             body = b"" if method == "HEAD" else _multipart_body(fd, framing)
             if method == "HEAD":
                 os.close(fd)
@@ -1097,6 +1125,7 @@ class Site:
             headers.append(("Content-Length", str(st.st_size)))
             if ctype:
                 headers.append(("Content-Type", ctype))
+            headers += mime_extras
             body = b"" if method == "HEAD" else FileBody(fd, 0, st.st_size, sender=sender,
                                                         close_fd=True)
         if method == "HEAD":
@@ -1110,18 +1139,29 @@ class Site:
         return "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
     def _content_type(self, cfg, filename: str) -> str | None:
+        return self._mime(cfg, filename)[0]
+
+    def _mime(self, cfg, filename: str) -> tuple[str | None, list[tuple[str, str]]]:
+        """mod_mime's answer for a file: its Content-Type (after ForceType
+        and AddDefaultCharset), and the Content-Encoding and
+        Content-Language its extensions give (AddEncoding, AddLanguage),
+        which Apache sends right after Content-Type, in that order."""
+        result = find_ct(filename, self.types, self._extension_map(cfg))
         forced = cfg.get("ForceType")
         if forced and str(forced).lower() != "none":
             ctype = str(forced)
         else:
-            result = find_ct(filename, self.types, self._extension_map(cfg))
             ctype = result.content_type
-            if ctype and result.charset if hasattr(result, "charset") else False:
-                pass
         default_charset = cfg.get("AddDefaultCharset")
         if ctype and default_charset and ctype in ("text/plain", "text/html"):
             ctype = f"{ctype}; charset={default_charset}"
-        return ctype
+        extras = []
+        if result.encoding:
+            extras.append(("Content-Encoding", result.encoding))
+        language = result.content_language
+        if language:
+            extras.append(("Content-Language", language))
+        return ctype, extras
 
     def _extension_map(self, cfg) -> dict:
         hit = self._ext_maps.get(id(cfg))
@@ -1529,6 +1569,15 @@ def _etag_bits(value) -> int:
     if bits is None or bits & 0x10:      # ETAG_UNSET: Apache's default MTime Size
         return 0x2 | 0x4
     return bits
+
+
+def _signature(path: str) -> tuple | None:
+    """A file's identity as StaticEntry probes compare it; None if absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _sender(cfg) -> str:

@@ -13,8 +13,9 @@ import time
 import pytest
 
 from .conftest import APYCHE
+from .harness import MODDIR
 
-CONF = """\
+CONF = f"LoadModule negotiation_module {MODDIR}/mod_negotiation.so\n" + """\
 LogFormat "%h %{remote}p %k %X \\"%r\\" %>s %b \\"%{User-Agent}i\\" %D %v" detail
 CustomLog @ROOT@/logs/detail.log detail
 MaxKeepAliveRequests 5
@@ -22,6 +23,13 @@ MaxKeepAliveRequests 5
     AllowOverride All
     Require all granted
 </Directory>
+<Directory @DOCROOT@/neg>
+    Options +MultiViews
+</Directory>
+AddLanguage en .en
+AddLanguage de .de
+AddLanguage fr .fr
+AddHandler type-map .var
 Listen 127.0.0.1:@PORT2@
 <VirtualHost *:@PORT@>
     ServerName first.test
@@ -38,6 +46,13 @@ FILES = {
     "changing.txt": "version one\n",
     "guarded/g.txt": "guarded\n",
     "second/f.txt": "second server\n",
+    "neg/page.html.en": "english\n",
+    "neg/page.html.de": "deutsch\n",
+    "neg/menu.var": ("URI: menu\n\nURI: menu.en.html\nContent-Type: text/html\n"
+                     "Content-Language: en\n\nURI: menu.de.html\nContent-Type: text/html\n"
+                     "Content-Language: de\n"),
+    "neg/menu.en.html": "menu en\n",
+    "neg/menu.de.html": "menu de\n",
 }
 
 
@@ -145,3 +160,64 @@ def test_every_replayed_request_is_logged_by_a_graceful_stop(make_site):
     live.stop()
     lines = [line for line in live.access_log().splitlines() if "/a.txt" in line]
     assert len(lines) == n
+
+
+def _negotiate(c, target, language):
+    return c.request("GET", target, {"Accept-Language": language})
+
+
+@pytest.mark.parametrize("target", ["/neg/page.html", "/neg/menu.var"])
+def test_negotiated_repeats_follow_the_request_headers(site, target):
+    want = {"de": b"deutsch\n", "en": b"english\n"} if "page" in target else \
+        {"de": b"menu de\n", "en": b"menu en\n"}
+    with site.conn() as c:
+        for _ in range(3):
+            for lang in ("de", "en"):
+                r = _negotiate(c, target, lang)
+                assert r.status == 200 and r.body == want[lang]
+                assert r.get("Content-Language") == lang
+                assert "accept-language" in (r.get("Vary") or "").lower()
+
+
+def test_a_new_variant_changes_the_next_identical_negotiated_request(site):
+    fr = site.docroot / "neg" / "page.html.fr"
+    ask = "fr, en;q=0.5"
+    with site.conn() as c:
+        for _ in range(3):
+            assert _negotiate(c, "/neg/page.html", ask).body == b"english\n"
+        fr.write_text("francais\n")
+        os.chmod(fr, 0o644)
+        try:
+            assert _negotiate(c, "/neg/page.html", ask).body == b"francais\n"
+            assert _negotiate(c, "/neg/page.html", ask).body == b"francais\n"
+        finally:
+            fr.unlink()
+    with site.conn() as c:
+        assert _negotiate(c, "/neg/page.html", ask).body == b"english\n"
+
+
+def test_a_changed_variant_is_served_new(site):
+    de = site.docroot / "neg" / "page.html.de"
+    with site.conn() as c:
+        for _ in range(3):
+            assert _negotiate(c, "/neg/page.html", "de").body == b"deutsch\n"
+        de.write_text("deutsch, neu\n")
+        try:
+            assert _negotiate(c, "/neg/page.html", "de").body == b"deutsch, neu\n"
+        finally:
+            de.write_text("deutsch\n")
+            age(de)
+
+
+def test_the_requested_name_appearing_ends_multiviews(site):
+    plain = site.docroot / "neg" / "page.html"
+    with site.conn() as c:
+        for _ in range(3):
+            assert _negotiate(c, "/neg/page.html", "de").body == b"deutsch\n"
+        plain.write_text("the file itself\n")
+        os.chmod(plain, 0o644)
+        try:
+            assert _negotiate(c, "/neg/page.html", "de").body == b"the file itself\n"
+        finally:
+            plain.unlink()
+        assert _negotiate(c, "/neg/page.html", "de").body == b"deutsch\n"
