@@ -1201,7 +1201,8 @@ class HttpProtocol(asyncio.Protocol):
         framing cannot differ the next time (http/replay.py)."""
         req = cycle.request
         if (cycle.error is not None or req.has_body or req.expect_100 or cycle.force_close
-                or response.close or "keep-alive" in cycle.conn_tokens or not out[1]):
+                or response.close or "keep-alive" in cycle.conn_tokens or not out[1]
+                or not self._replays.admit(cycle.raw)):
             return
         # out: status line, Date, Server, handler headers..., [Connection
         # headers at ka_at:ka_end], Content-Type, blank line

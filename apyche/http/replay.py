@@ -7,9 +7,10 @@ directories, checking access and building the response headers again
 gives the same result every time, as long as the files it depended on have
 not changed.  So when a handler answers a request with a response that
 carries a *replay hook* (``Response.replay``), and the request arrived as
-one complete read holding exactly one message, the connection remembers
-``raw request bytes -> Replay`` in a table shared by every connection on
-the same listening address (``ServerState.replays_for``).  The next time
+one complete read holding exactly one message, and these bytes were seen
+once before, the connection remembers ``raw request bytes -> Replay`` in a
+table shared by every connection on the same listening address
+(``ServerState.replays_for``).  The next time
 an idle connection reads exactly those bytes, it asks the hook whether the
 answer still holds and, if so, writes the stored head with a fresh Date
 and the hook's body, without running the parser or the handler.
@@ -54,13 +55,33 @@ class Replay:
 
 
 class ReplayTable(dict):
-    """raw request bytes -> Replay, for one listening address."""
+    """raw request bytes -> Replay, for one listening address.
 
-    __slots__ = ()
+    A head is stored the second time it is answered, not the first: a
+    stream of one-off requests (a counter in a header, a fresh cookie)
+    would otherwise pay for building answers nobody asks for again.
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[int] = set()
+
+    def admit(self, raw: bytes) -> bool:
+        """Whether to store an answer for *raw* now."""
+        if len(raw) > MAX_KEY_BYTES:
+            return False
+        seen = self._seen
+        h = hash(raw)
+        if h in seen:
+            return True
+        if len(seen) >= MAX_ENTRIES:
+            seen.clear()
+        seen.add(h)
+        return False
 
     def remember(self, raw: bytes, replay: Replay) -> None:
-        if len(raw) > MAX_KEY_BYTES:
-            return
         if len(self) >= MAX_ENTRIES:
             self.clear()    # crude, and rare: a fresh start beats an LRU per request
         self[raw] = replay

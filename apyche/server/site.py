@@ -167,9 +167,18 @@ class Site:
             elif low in _VALIDATOR_NAMES:
                 return None
         entry = self._fast.get((request.server, host, request.target))
-        if entry is None or not entry.valid():
+        if entry is None:
             return None
-        if request.method == "HEAD":
+        small = entry.signature[1] <= BODY_MAX
+        if small:
+            # validated at most once per loop iteration; the bytes are kept
+            data = entry.check()
+            if data is None:
+                return None
+            body = b"" if request.method == "HEAD" else data
+        elif not entry.valid():
+            return None
+        elif request.method == "HEAD":
             body = b""
         else:
             try:
@@ -179,7 +188,7 @@ class Site:
             body = FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
         self._inflight[id(request)] = entry.exchange
         response = Response(200, list(entry.headers), body)
-        if entry.signature[1] <= BODY_MAX:
+        if small:
             response.replay = StaticReplay(entry, self, request, response)
         return response
 
