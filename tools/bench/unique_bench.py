@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Repeated vs unique requests: what apyche's replay of repeated request
+bytes (apyche/http/replay.py) is worth, and what a request costs without it.
+
+wrk normally sends byte-identical requests, which apyche answers from a
+stored answer after the second one.  Here each server (Apache event MPM,
+nginx, apyche with one worker - the shared anchors harness's own configs,
+access log on) is pinned to CPU 0 and ``wrk -t1 -c50`` to CPU 1, and gets
+keep-alive GET /10k.html twice: identical requests, then requests made
+unique by a counter header (a Lua script), so every apyche request is
+parsed and goes through the URL fast path or the pipeline.
+
+usage: tools/bench/unique_bench.py [--duration 5] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("APYCHE_SHARED", HERE.parents[2] / "shared")) / "bench"
+LUA = """\
+counter = 0
+request = function()
+   counter = counter + 1
+   return wrk.format(nil, nil, {["X-Request-Number"] = tostring(counter)})
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def render(template: str, run: Path, name: str, port: int) -> Path:
+    text = (SHARED / "conf" / template).read_text()
+    user_lines = {"apache.conf.in": "User www-data\nGroup www-data" if os.geteuid() == 0 else "",
+                  "nginx.conf.in": "user www-data;" if os.geteuid() == 0 else ""}
+    for key, value in {"@RUN@": str(run), "@NAME@": name, "@PORT@": str(port),
+                       "@DOCROOT@": str(run / "site"), "@LOG@": str(run / f"{name}.access.log"),
+                       "@THREADS@": "512", "@APACHE_MODULES@": "/usr/lib/apache2/modules",
+                       "@USER_LINES@": user_lines["apache.conf.in"],
+                       "@USER_LINE@": user_lines["nginx.conf.in"]}.items():
+        text = text.replace(key, value)
+    path = run / f"{name}.conf"
+    path.write_text(text)
+    return path
+
+
+def start(name: str, run: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    if name == "apache":
+        argv = ["apache2", "-f", str(render("apache.conf.in", run, name, port)), "-DFOREGROUND"]
+    elif name == "nginx":
+        argv = ["nginx", "-p", str(run), "-e", str(run / "nginx-error.log"),
+                "-c", str(render("nginx.conf.in", run, name, port))]
+    else:   # apyche: the Apache config, one worker in the foreground
+        conf = render("apache.conf.in", run, name, port)
+        conf.write_text(conf.read_text().replace("User www-data\nGroup www-data", ""))
+        argv = [sys.executable, "-m", "apyche", "-f", str(conf), "-d", str(run), "-DFOREGROUND"]
+    proc = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(150):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"{name} did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def wrk(port: int, duration: int, script: Path | None) -> float:
+    extra = ["-s", str(script)] if script else []
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c50", f"-d{duration}s", *extra,
+                          f"http://127.0.0.1:{port}/10k.html"],
+                         capture_output=True, text=True, timeout=duration + 30).stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--duration", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=2)
+    opts = p.parse_args()
+    run = Path(tempfile.mkdtemp(prefix="apyche-uniquebench-"))
+    os.chmod(run, 0o755)
+    try:
+        subprocess.run([sys.executable, str(SHARED / "site" / "make_site.py"), str(run / "site")],
+                       check=True, stdout=subprocess.DEVNULL)
+        script = run / "unique.lua"
+        script.write_text(LUA)
+        names = ["apache", "nginx", "apyche"]
+        results: dict[tuple[str, str], list[float]] = {}
+        procs = {}
+        try:
+            for name in names:
+                procs[name] = start(name, run)
+            for name in names:                      # warm-up
+                wrk(procs[name][1], 1, None)
+            for r in range(opts.rounds):
+                for i in range(len(names)):
+                    name = names[(i + r) % len(names)]
+                    port = procs[name][1]
+                    results.setdefault((name, "same"), []).append(wrk(port, opts.duration, None))
+                    results.setdefault((name, "unique"), []).append(
+                        wrk(port, opts.duration, script))
+        finally:
+            for proc, _port in procs.values():
+                stop(proc)
+        base = {kind: statistics.median(results[("apache", kind)]) for kind in ("same", "unique")}
+        print("| server | identical requests | unique requests |")
+        print("|---|---|---|")
+        for name in names:
+            cells = []
+            for kind in ("same", "unique"):
+                rate = statistics.median(results[(name, kind)])
+                cells.append(f"{rate:,.0f} (x{rate / base[kind]:.2f})")
+            print(f"| {name} | {cells[0]} | {cells[1]} |")
+        print(f"\nkeep-alive GET /10k.html, wrk -t1 -c50 on CPU 1, servers on CPU 0; "
+              f"medians of {opts.rounds} rounds x {opts.duration} s; ratio to Apache")
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
