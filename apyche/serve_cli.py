@@ -112,7 +112,7 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
     try:
         run(sockets, site.handle, connection_policy(config, site.banner),
             on_complete=site.log_access, error_response=site.protocol_error,
-            scoreboard=board)
+            scoreboard=board, on_loop=site.bind_loop)
     finally:
         site.logs.close()
         for s in sockets:

@@ -102,12 +102,15 @@ async def serve(sockets: Iterable[socket.socket], handler: Handler,
 
 
 def run(sockets: Iterable[socket.socket], handler: Handler, policy: ConnectionPolicy | None = None, *,
-        prefer_uvloop: bool = True, grace: float = 10.0, **kwargs) -> None:
-    """Serve until SIGTERM/SIGINT, then shut down gracefully (a worker's main)."""
+        prefer_uvloop: bool = True, grace: float = 10.0, on_loop=None, **kwargs) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully (a worker's main).
+    ``on_loop(loop)`` is called with the new loop before serving starts."""
     import signal
 
     loop = new_event_loop(prefer_uvloop)
     asyncio.set_event_loop(loop)
+    if on_loop is not None:
+        on_loop(loop)
     stop = asyncio.Event()
 
     async def main() -> None:

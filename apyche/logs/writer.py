@@ -40,7 +40,6 @@ import os
 import shlex
 import subprocess
 import threading
-from asyncio import _get_running_loop
 from typing import Callable, Mapping, Protocol
 
 from .format import LogFormat, LogRecord, compile_format
@@ -319,27 +318,30 @@ class TickSink:
     quarter of a small keep-alive request's cost (tools/bench/
     logformat_bench.py).  A line waits at most until the loop finishes the
     callbacks it is running - it never waits for another request - and a
-    graceful stop flushes it (``flush``/``close``).  Outside a running loop
-    (the master, tests) writes go straight through.  Only regular files are
-    wrapped: one append of many lines is as atomic there as one of a single
-    line, which is not true of a pipe past PIPE_BUF.
+    graceful stop flushes it (``flush``/``close``).  The loop is the one
+    the worker bound (``loop``, set after fork by ``LogSinks.bind_loop``;
+    asking asyncio for the running loop costs a getpid(2) per call); with
+    none bound, or a closed one, writes go straight through.  Only regular
+    files are wrapped: one append of many lines is as atomic there as one
+    of a single line, which is not true of a pipe past PIPE_BUF.
     """
 
-    __slots__ = ("target", "inner", "_buf", "on_error")
+    __slots__ = ("target", "inner", "_buf", "on_error", "loop")
 
     def __init__(self, inner: Sink, on_error: Callable[[str], None] | None = None):
         self.inner = inner
         self.target = inner.target
         self._buf: list[bytes] = []
         self.on_error = on_error or _report
+        self.loop = None
 
     def write(self, data: bytes) -> None:
         buf = self._buf
         if buf:
             buf.append(data)
             return
-        loop = _get_running_loop()
-        if loop is None:
+        loop = self.loop
+        if loop is None or loop.is_closed():
             self.inner.write(data)
             return
         buf.append(data)
@@ -509,6 +511,13 @@ class LogSinks:
     def flush_all(self) -> None:
         for s in self.sinks:
             s.flush()
+
+    def bind_loop(self, loop) -> None:
+        """The event loop of this process (a worker, after fork): per-tick
+        sinks batch their lines on it."""
+        for s in self.sinks:
+            if isinstance(s, TickSink):
+                s.loop = loop
 
     def reopen_all(self) -> None:
         for s in self.sinks:

@@ -180,6 +180,7 @@ class Worker:
         self.loop = asyncio.get_running_loop()
         self.done = self.loop.create_future()
         loop = self.loop
+        self.spec.site.bind_loop(loop)
         loop.add_signal_handler(signal.SIGTERM, self.begin_stop, False)
         loop.add_signal_handler(signal.SIGUSR1, self.begin_stop, True)
         self.board.on_change = self.check_accepting

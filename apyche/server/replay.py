@@ -27,7 +27,6 @@ identity, within a per-site budget.
 from __future__ import annotations
 
 import os
-from asyncio import _get_running_loop
 
 # Bodies up to this size are replayed from memory (the protocol sends
 # bodies this small with the head in one write anyway).
@@ -37,22 +36,24 @@ BODY_BUDGET = 64 * 1024 * 1024
 
 
 class LoopTick:
-    """A counter that moves on when the running event loop has finished the
+    """A counter that moves on when the event loop has finished the
     callbacks of its current iteration (a ``call_soon`` scheduled by the
-    first reader of an iteration runs before the loop polls again).  Outside
-    a running loop every read is a new tick."""
+    first reader of an iteration runs before the loop polls again).  The
+    loop is the one the worker bound (``loop``); without one every read is
+    a new tick."""
 
-    __slots__ = ("_n", "_pending")
+    __slots__ = ("_n", "_pending", "loop")
 
     def __init__(self) -> None:
         self._n = 0
         self._pending = False
+        self.loop = None
 
     def current(self) -> int:
         if not self._pending:
-            loop = _get_running_loop()
             self._n += 1
-            if loop is None:
+            loop = self.loop
+            if loop is None or loop.is_closed():
                 return self._n
             self._pending = True
             loop.call_soon(self._advance)

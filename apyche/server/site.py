@@ -148,6 +148,12 @@ class Site:
         # they are.
         self.negotiation = config.self_contained or config.has_module("negotiation_module")
 
+    def bind_loop(self, loop) -> None:
+        """The event loop this site answers on (in a worker, after fork):
+        replay validation ticks and access-log batches follow it."""
+        self._replay_state.tick.loop = loop
+        self.logs.sinks.bind_loop(loop)
+
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what
     # the full pipeline decided the first time - as long as the inputs it

@@ -306,7 +306,7 @@ def test_threadsafe_buffered_sink_keeps_every_line(tmp_path):
 
 # --- TickSink: one write per event-loop iteration ------------------------------
 
-def test_tick_sink_outside_a_loop_writes_at_once():
+def test_tick_sink_without_a_bound_loop_writes_at_once():
     from apyche.logs.writer import TickSink
     inner = ListSink()
     sink = TickSink(inner)
@@ -322,6 +322,7 @@ def test_tick_sink_batches_lines_of_one_loop_iteration():
     sink = TickSink(inner)
 
     async def main():
+        sink.loop = asyncio.get_running_loop()   # LogSinks.bind_loop in a worker
         for i in range(3):
             sink.write(b"%d\n" % i)
         assert inner.writes == [] and sink.pending == 6
@@ -349,6 +350,7 @@ def test_tick_sink_reports_write_errors_like_apache(tmp_path):
     sink = TickSink(Failing(), on_error=errors.append)
 
     async def main():
+        sink.loop = asyncio.get_running_loop()
         sink.write(b"x\n")
         await asyncio.sleep(0)
 
@@ -363,3 +365,19 @@ def test_access_logs_on_files_are_tick_batched_and_pipes_are_not(tmp_path):
     pipe = sinks.open("|cat > /dev/null", per_tick=True)
     assert isinstance(pipe, PipeSink)
     sinks.close_all()
+
+
+def test_bind_loop_reaches_the_tick_sinks(tmp_path):
+    import asyncio
+    from apyche.logs.writer import LogSinks
+    sinks = LogSinks(str(tmp_path))
+    sink = sinks.open("access.log", per_tick=True)
+    loop = asyncio.new_event_loop()
+    try:
+        sinks.bind_loop(loop)
+        assert sink.loop is loop
+        loop.close()
+        sink.write(b"after the loop closed\n")     # straight through
+        assert (tmp_path / "access.log").read_bytes() == b"after the loop closed\n"
+    finally:
+        sinks.close_all()
