@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 
+from ..tree.walk import stat_key
+
 # Bodies up to this size are replayed from memory (the protocol sends
 # bodies this small with the head in one write anyway).
 BODY_MAX = 64 * 1024
@@ -94,19 +96,10 @@ class StaticEntry:
 
     def valid(self) -> bool:
         """The file and every probed .htaccess are as they were."""
-        try:
-            st = os.stat(self.filename)
-        except OSError:
-            return False
-        if (st.st_ino, st.st_size, st.st_mtime_ns) != self.signature:
+        if stat_key(self.filename) != self.signature:
             return False
         for path, key in self.probes:
-            try:
-                pst = os.stat(path)
-                now = (pst.st_ino, pst.st_size, pst.st_mtime_ns)
-            except OSError:
-                now = None
-            if now != key:
+            if stat_key(path) != key:
                 return False
         return True
 

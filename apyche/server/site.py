@@ -42,7 +42,7 @@ from ..semantics.etag import make_etag
 from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
 from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
-from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, symlink_policy
+from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, stat_key, symlink_policy
 from .headers import apply_response_headers, request_env
 from . import authn, hostlookup, handlers
 from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
@@ -1028,11 +1028,11 @@ class Site:
         # variant (their sizes break ties).  Repeats of the same request
         # bytes may replay it while those hold.
         ex.replayable = False
-        deps = [(ex.filename, _signature(ex.filename)), (directory, _signature(directory))]
+        deps = [(ex.filename, stat_key(ex.filename)), (directory, stat_key(directory))]
         for v in variants:
             name = v.file_name
             path = name if name.startswith("/") else directory + name
-            deps.append((path, _signature(path)))
+            deps.append((path, stat_key(path)))
         ex.byte_probes = tuple(deps)
         if result.status != 200 or result.best is None:
             return self._canned(ex, result.status, list(result.headers),
@@ -1584,15 +1584,6 @@ def _etag_bits(value) -> int:
     if bits is None or bits & 0x10:      # ETAG_UNSET: Apache's default MTime Size
         return 0x2 | 0x4
     return bits
-
-
-def _signature(path: str) -> tuple | None:
-    """A file's identity as StaticEntry probes compare it; None if absent."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _sender(cfg) -> str:

@@ -109,7 +109,9 @@ def _access_names(cfg: DirConfig) -> tuple[str, ...]:
     return tuple(value or (".htaccess",))
 
 
-def _stat_key(path: str) -> tuple | None:
+def stat_key(path: str) -> tuple | None:
+    """A file's identity for "has it changed?": (inode, size, mtime in ns),
+    None when it does not exist (or cannot be stat()ed)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -154,7 +156,7 @@ class Resolver:
         """The merged config for files in *directory* (absolute, ending "/")."""
         key = (view.index, directory)
         hit = self._dir_cache.get(key)
-        if hit is not None and all(_stat_key(p) == k for p, k in hit.htaccess_probes):
+        if hit is not None and all(stat_key(p) == k for p, k in hit.htaccess_probes):
             self.stats["dir_hits"] += 1
             return hit
         self.stats["dir_misses"] += 1
