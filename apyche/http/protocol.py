@@ -161,13 +161,21 @@ class _Stop(Exception):
 class ServerState:
     """What all connections of one server share."""
 
-    __slots__ = ("connections", "shutting_down", "tasks", "replays")
+    __slots__ = ("connections", "shutting_down", "tasks", "replays", "heads")
 
     def __init__(self) -> None:
         self.connections: set[HttpProtocol] = set()
         self.shutting_down = False
         self.tasks: set[asyncio.Task] = set()
         self.replays: dict[object, ReplayTable] = {}
+        # id(header tuple) -> (the tuple, its rendered parts)
+        self.heads: dict[int, tuple] = {}
+
+    def remember_head(self, headers: tuple, parts: tuple) -> tuple:
+        if len(self.heads) > 4096:
+            self.heads.clear()
+        entry = self.heads[id(headers)] = (headers, parts)
+        return entry
 
     def replays_for(self, address) -> ReplayTable:
         """The replay table of one listening address (the same bytes may
@@ -224,6 +232,48 @@ def _policy_values(p: ConnectionPolicy) -> tuple:
             _POLICY_VALUES.clear()
         found = _POLICY_VALUES[key] = (p, values)
     return found[1]
+
+
+def _header_parts(headers) -> tuple:
+    """A handler's header list as _send needs it: the lines sent where the
+    handler put them, the lines Apache sends after Content-Type
+    (Content-Encoding, Content-Language), Content-Type and Content-Length
+    values, whether Date and Server are still ours to add, whether the
+    handler asked to close, and whether no name or value holds CR or LF."""
+    date_line = server_line = True
+    content_type = handler_cl = None
+    wants_close = False
+    hl = []
+    after_type = []
+    for name, value in headers:
+        ln = name.lower()
+        if ln in _SPECIAL_OUT:
+            if ln == "content-type":
+                content_type = value   # sent last, as Apache does
+                continue
+            if ln == "content-length":
+                handler_cl = value
+                continue
+            if ln == "content-encoding" or ln == "content-language":
+                after_type.append(f"{name}: {value}\r\n")
+                continue
+            if ln == "date":
+                date_line = False
+            elif ln == "server":
+                server_line = False
+            else:   # connection, keep-alive, transfer-encoding: ours
+                if ln == "connection" and "close" in _tokens(value):
+                    wants_close = True
+                continue
+        hl.append(f"{name}: {value}\r\n")
+    handler_part = "".join(hl)
+    after_part = "".join(after_type)
+    safe = not (handler_part.count("\n") != len(hl) or handler_part.count("\r") != len(hl)
+                or after_part.count("\n") != len(after_type)
+                or after_part.count("\r") != len(after_type)
+                or (content_type is not None and ("\n" in content_type or "\r" in content_type)))
+    return (handler_part, after_part, content_type, handler_cl, date_line, server_line,
+            wants_close, safe)
 
 
 def _tokens(value: str | None) -> set[str]:
@@ -1051,39 +1101,22 @@ class HttpProtocol(asyncio.Protocol):
             return
 
         # -- head ---------------------------------------------------------
-        date_line = server_line = True
-        content_type = handler_cl = None
-        hl = []
-        after_type = []   # Content-Encoding, Content-Language: Apache's header
-                          # filter adds them after Content-Type
-        for name, value in response.headers:
-            ln = name.lower()
-            if ln in _SPECIAL_OUT:
-                if ln == "content-type":
-                    content_type = value   # checked below, sent last as Apache does
-                    continue
-                if ln == "content-length":
-                    handler_cl = value
-                    continue
-                if ln == "content-encoding" or ln == "content-language":
-                    after_type.append(f"{name}: {value}\r\n")
-                    continue
-                if ln == "date":
-                    date_line = False
-                elif ln == "server":
-                    server_line = False
-                else:   # connection, keep-alive, transfer-encoding: ours
-                    if ln == "connection" and "close" in _tokens(value):
-                        response.close = True
-                    continue
-            hl.append(f"{name}: {value}\r\n")
-        handler_part = "".join(hl)
-        after_part = "".join(after_type)
-        if (handler_part.count("\n") != len(hl) or handler_part.count("\r") != len(hl)
-                or after_part.count("\n") != len(after_type)
-                or after_part.count("\r") != len(after_type)
-                or (content_type is not None and ("\n" in content_type or "\r" in content_type))
-                or (response.reason is not None and ("\n" in response.reason or "\r" in response.reason))):
+        hdrs = response.headers
+        if type(hdrs) is tuple:
+            # an immutable header set a handler answers with again and
+            # again (the URL fast path): render it once
+            cached = self.state.heads.get(id(hdrs))
+            if cached is None or cached[0] is not hdrs:
+                cached = self.state.remember_head(hdrs, _header_parts(hdrs))
+            parts = cached[1]
+        else:
+            parts = _header_parts(hdrs)
+        handler_part, after_part, content_type, handler_cl, date_line, server_line, \
+            wants_close, safe = parts
+        if wants_close:
+            response.close = True
+        if not safe or (response.reason is not None
+                        and ("\n" in response.reason or "\r" in response.reason)):
             # CR/LF inside a header name or value: response splitting
             # (uvicorn CVE-2020-7695).  Refuse to send it.
             log.error("refusing response with CR/LF in a header for %r", req)
@@ -1144,7 +1177,7 @@ class HttpProtocol(asyncio.Protocol):
             out.append("Transfer-Encoding: chunked\r\n")
         if content_type is not None:
             out.append(f"Content-Type: {content_type}\r\n")
-        if after_type:
+        if after_part:
             out.append(after_part)
         out.append("\r\n")
         head_text = "".join(out)

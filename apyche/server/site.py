@@ -193,7 +193,7 @@ class Site:
                 return None
             body = FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
         self._inflight[id(request)] = entry.exchange
-        response = Response(200, list(entry.headers), body)
+        response = Response(200, entry.headers, body)   # a tuple: its head is rendered once
         if small:
             response.replay = StaticReplay(entry, self, request, response)
         return response
