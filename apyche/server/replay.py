@@ -9,11 +9,16 @@ answer is remembered as a :class:`StaticEntry`, keyed by (listening
 address, Host, target).  Two things replay it:
 
 * ``Site._fast_path``: a request with the same URL and host, parsed, gets
-  the stored headers and a fresh file body, after ``StaticEntry.valid``.
+  the stored headers and the kept bytes (a small file) or a fresh file
+  body, once the entry still holds.
 * the connection (apyche/http/replay.py): a request that repeats another's
   *bytes* is not even parsed; the :class:`StaticReplay` hook attached to
-  the first answer says whether it still holds (``check``) and logs it
+  the answer says whether it still holds (``check``) and logs it
   (``served``) exactly as ``Site.log_access`` would.
+
+A negotiated answer (MultiViews, type maps) also depended on the request's
+Accept* headers: its entry is not keyed by URL, only the byte replay uses
+it, and its probes add the requested name, the directory and every variant.
 
 Validity is what the pipeline read: the file's identity (inode, size,
 mtime) and every .htaccess probed on the way (present or absent), all
