@@ -20,6 +20,12 @@ per protocol.  Parsing and answering are decoupled by a FIFO of *cycles*
   one task per cycle.
 * After a response, ``_finish`` reports ``on_complete`` (exactly once per
   cycle), pops the cycle and either starts the next one or closes.
+* A read that repeats, byte for byte, a stored request (http/replay.py)
+  on an idle connection is answered by ``_answer_again`` before the parser
+  sees it: the stored head with a fresh Date, the hook's body, keep-alive
+  decided as ``_keep_alive`` does, the hook's ``served`` instead of
+  ``on_complete``.  ``_remember`` stores answers whose framing cannot
+  differ the next time.
 
 Rules
 -----
