@@ -112,7 +112,6 @@ from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInval
 from .limits import ConnectionPolicy
 from .replay import Replay, ReplayTable
 from .request import BodyReader, ClientDisconnected, Request
-from .timers import TimerWheel
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, http_date_line_bytes, status_line)
 from .sendfile import SENDERS
@@ -168,7 +167,7 @@ class _Stop(Exception):
 class ServerState:
     """What all connections of one server share."""
 
-    __slots__ = ("connections", "shutting_down", "tasks", "replays", "heads", "wheel")
+    __slots__ = ("connections", "shutting_down", "tasks", "replays", "heads")
 
     def __init__(self) -> None:
         self.connections: set[HttpProtocol] = set()
@@ -177,14 +176,6 @@ class ServerState:
         self.replays: dict[object, ReplayTable] = {}
         # id(header tuple) -> (the tuple, its rendered parts)
         self.heads: dict[int, tuple] = {}
-        self.wheel: TimerWheel | None = None
-
-    def wheel_for(self, loop) -> TimerWheel:
-        """The connections' deadlines, on one timer of *loop* (http/timers.py)."""
-        wheel = self.wheel
-        if wheel is None or wheel.loop is not loop:
-            wheel = self.wheel = TimerWheel(loop)
-        return wheel
 
     def remember_head(self, headers: tuple, parts: tuple) -> tuple:
         if len(self.heads) > 4096:
@@ -336,8 +327,8 @@ class HttpProtocol(asyncio.Protocol):
     _replay_size = 0
     _cur: _Cycle | None = None   # cycle whose body is being received
 
-    # timers (http/timers.py): the wheel slot we are filed in, and when
-    _timer_slot: int | None = None
+    # timers
+    _timer: asyncio.TimerHandle | None = None
     _timer_when = 0.0
     _deadline = 0.0
     _timer_kind: str | None = None
@@ -359,7 +350,6 @@ class HttpProtocol(asyncio.Protocol):
         self.error_response = error_response or default_error_response
         self.on_complete = on_complete
         self.state = state or ServerState()
-        self._wheel = self.state.wheel_for(self.loop)
         (self._limit_line, self._limit_field, self._limit_fields, self._max_pipelined,
          self._idle_timeout, self._ka_enabled, self._max_keepalives,
          self._server_line) = _policy_values(p)
@@ -401,7 +391,9 @@ class HttpProtocol(asyncio.Protocol):
         self.state.connections.discard(self)
         if self._sb is not None:   # scoreboard hook: connection closed
             self._sb.close()
-        self._timer_slot = None      # the wheel skips what is left of us
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for fut in self._drain_waiters:
             if not fut.done():
                 fut.set_exception(ConnectionResetError("connection lost"))
@@ -499,7 +491,7 @@ class HttpProtocol(asyncio.Protocol):
                 deadline = self.loop.time() + (self._idle_timeout if self._served else self.policy.timeout)
                 self._timer_kind = "idle"
                 self._deadline = deadline
-                if self._timer_slot is None or self._timer_when > deadline:
+                if self._timer is None or self._timer_when > deadline:
                     self._arm("idle", deadline - self.loop.time())
             else:
                 self._refresh_timer()
@@ -1302,7 +1294,7 @@ class HttpProtocol(asyncio.Protocol):
         deadline = self.loop.time() + self._idle_timeout
         self._timer_kind = "idle"
         self._deadline = deadline
-        if self._timer_slot is None or self._timer_when > deadline:
+        if self._timer is None or self._timer_when > deadline:
             self._arm("idle", self._idle_timeout)
         return True
 
@@ -1456,8 +1448,8 @@ class HttpProtocol(asyncio.Protocol):
         return False
 
     # ------------------------------------------------------------------
-    # Timers: one wheel slot, filed again lazily (a deadline moved later
-    # does not move us; _on_timer notices and files us again).
+    # Timers: one handle, re-armed lazily (a deadline moved later does not
+    # reschedule; the callback notices and sleeps again).
 
     def _arm(self, kind: str | None, seconds: float) -> None:
         self._timer_kind = kind
@@ -1465,9 +1457,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         deadline = self.loop.time() + seconds
         self._deadline = deadline
-        if self._timer_slot is None or self._timer_when > deadline:
+        if self._timer is None or self._timer_when > deadline:
+            if self._timer is not None:
+                self._timer.cancel()
             self._timer_when = deadline
-            self._timer_slot = self._wheel.add(self, deadline)
+            self._timer = self.loop.call_at(deadline, self._on_timer)
 
     def _refresh_timer(self) -> None:
         if self._closing:
@@ -1492,14 +1486,14 @@ class HttpProtocol(asyncio.Protocol):
             self._timer_kind = None
 
     def _on_timer(self) -> None:
-        self._timer_slot = None
+        self._timer = None
         kind = self._timer_kind
         if kind is None or self._lost:
             return
         now = self.loop.time()
         if now < self._deadline - 0.0005:
             self._timer_when = self._deadline
-            self._timer_slot = self._wheel.add(self, self._deadline)
+            self._timer = self.loop.call_at(self._deadline, self._on_timer)
             return
         self._timer_kind = None
         transport = self.transport

@@ -73,8 +73,6 @@ class HttpServer:
             t.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=1.0)
-        if self.state.wheel is not None and not self.state.connections:
-            self.state.wheel.close()
 
 
 async def serve(sockets: Iterable[socket.socket], handler: Handler,
