@@ -315,8 +315,9 @@ class TickSink:
 
     Apache writes each line as it is made; a worker on an event loop answers
     many requests per wakeup, and one write per line measured about a
-    quarter of a small keep-alive request's cost (tools/bench/
-    logformat_bench.py).  A line waits at most until the loop finishes the
+    quarter of a small keep-alive request's cost (a bare uvloop loop
+    serving 10 KB under wrk: 26.7k req/s without a log, 20.3k with one
+    write per line).  A line waits at most until the loop finishes the
     callbacks it is running - it never waits for another request - and a
     graceful stop flushes it (``flush``/``close``).  The loop is the one
     the worker bound (``loop``, set after fork by ``LogSinks.bind_loop``;
