@@ -101,6 +101,9 @@ _D = struct.Struct("<d")
 _I = struct.Struct("<I")
 _W_ACCESS_BLOCK = struct.Struct("<QQQQQ")   # access, bytes, my_access, my_bytes, conn_bytes
 _W_TIMES = struct.Struct("<dd")             # start_time, stop_time
+# W_ACCESS .. W_DURATION, contiguous: the counters and times one answer
+# updates, read and written in one go
+_W_COUNTS = struct.Struct("<QQQQQIxxxxddddQ")
 
 
 class Layout:
@@ -429,28 +432,23 @@ class ConnSlot:
         and ``keepalive`` in one call - the write took no time to watch."""
         now = time.time()
         self.t_start = now - duration
-        _W_TIMES.pack_into(self.mm, self.off + W_OFFSETS[W_START], self.t_start, 0.0)
         if self.board.extended and request is not None:
             self._details(request)
-        self._count(sent, duration, now)
+        self._count(sent, duration, now, self.t_start)
         self.mm[self.pos] = SERVER_BUSY_KEEPALIVE if keepalive else SERVER_BUSY_WRITE
 
     def done(self, sent: int, duration: float) -> None:
         """A response went out: the counters (ap_increment_counts) and times."""
         self._count(sent, duration, time.time())
 
-    def _count(self, sent: int, duration: float, now: float) -> None:
-        mm, off = self.mm, self.off
-        base = off + W_OFFSETS[W_ACCESS]
-        access, nbytes, my_access, my_bytes, conn_bytes = _W_ACCESS_BLOCK.unpack_from(mm, base)
-        _W_ACCESS_BLOCK.pack_into(mm, base, access + 1, nbytes + sent, my_access + 1,
-                                  my_bytes + sent, conn_bytes + sent)
-        cpos = off + W_OFFSETS[W_CONN_COUNT]
-        _I.pack_into(mm, cpos, _I.unpack_from(mm, cpos)[0] + 1)
-        _D.pack_into(mm, off + W_OFFSETS[W_STOP], now)
-        _D.pack_into(mm, off + W_OFFSETS[W_LAST_USED], now)
-        dpos = off + W_OFFSETS[W_DURATION]
-        _Q.pack_into(mm, dpos, _Q.unpack_from(mm, dpos)[0] + int(duration * 1e6))
+    def _count(self, sent: int, duration: float, now: float, start: float | None = None) -> None:
+        base = self.off + W_OFFSETS[W_ACCESS]
+        (access, nbytes, my_access, my_bytes, conn_bytes, conn_count, t_start, _stop,
+         _last, conn_start, total_us) = _W_COUNTS.unpack_from(self.mm, base)
+        _W_COUNTS.pack_into(self.mm, base, access + 1, nbytes + sent, my_access + 1,
+                            my_bytes + sent, conn_bytes + sent, conn_count + 1,
+                            t_start if start is None else start, now, now, conn_start,
+                            total_us + int(duration * 1e6))
 
     def keepalive(self) -> None:
         self.mm[self.pos] = SERVER_BUSY_KEEPALIVE
