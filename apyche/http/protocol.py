@@ -110,7 +110,7 @@ from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInval
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
 from .limits import ConnectionPolicy
-from .replay import Replay, ReplayTable
+from .replay import MAX_KEY_BYTES, Replay, ReplayTable
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, http_date_line_bytes, status_line)
@@ -457,9 +457,12 @@ class HttpProtocol(asyncio.Protocol):
         self._parser = parser
 
     def data_received(self, data: bytes) -> None:
-        replay = self._replays.get(data) if self._replays else None
-        if replay is not None and self._answer_again(replay, data):
-            return
+        # a stored request? (only small reads between requests are looked
+        # up: hashing every chunk of an upload would cost more than it finds)
+        if self._replays and len(data) <= MAX_KEY_BYTES and self._cur is None:
+            replay = self._replays.get(data)
+            if replay is not None and self._answer_again(replay, data):
+                return
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
                 self._linger_read()

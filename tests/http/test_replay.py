@@ -235,3 +235,20 @@ def test_an_answer_is_stored_the_second_time_its_bytes_are_seen(make_server):
     c.send(get("/f", extra=b"X-N: 1\r\n")).response()
     c.send(get("/f", extra=b"X-N: 1\r\n")).response()
     assert handler.calls == 6 and handler.hooks[-1].checks == 1
+
+
+def test_a_body_that_repeats_a_stored_request_is_still_a_body(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    for _ in range(3):
+        c.send(get("/f")).response()
+    stored = get("/f")
+    c.send(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(stored))
+    time.sleep(0.05)
+    c.send(stored)                 # the body, in a read of its own
+    status, _, body = c.response()
+    assert status == 200 and body == b""       # the handler's answer to the POST
+    assert handler.calls == 3
+    # and the connection is in sync: the next request is answered once
+    assert c.send(get("/f")).response()[2] == b"static body\n"
