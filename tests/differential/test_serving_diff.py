@@ -1093,7 +1093,11 @@ def test_same_access_log_lines(pair):
                          and read_text(path).splitlines(), timeout=5.0)
         assert lines, f"{kind} access log has fewer than {want} lines"
         got[kind] = [re.sub(r"\[[^\]]+\]", "[DATE]", ln) for ln in lines[before:want]]
-    assert got["apyche"] == got["apache"]
+    # one connection per request, so possibly one worker each: lines from
+    # different workers need not come in request order (Apache's children
+    # do not promise it either; apyche's per-iteration batches widen the
+    # window), so compare them as a multiset
+    assert sorted(got["apyche"]) == sorted(got["apache"])
 
 
 KEEPALIVE_SEQUENCES = {
