@@ -50,6 +50,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Mapping, Sequence
 
+from apyche.config.values import c_atoi
 from apyche.semantics.errorpages import escape_html
 from apyche.semantics.mimetypes import ExtensionInfo, find_ct
 from apyche.semantics.uri import normalize_path, unescape_url
@@ -571,7 +572,7 @@ def _width_option(w: str, lw: str, action: str) -> dict[str, object]:
         raise AutoindexConfigError(f"Cannot combine '-' with {option}=n")
     if value[:1] == "*":
         return {adjust_key: Adjust.ADJUST}
-    width = _atoi(w[len(key) + 1:])
+    width = c_atoi(w[len(key) + 1:])
     if width and width < minimum:
         raise AutoindexConfigError(f"{option} value must be greater than {minimum}")
     return {width_key: width, adjust_key: Adjust.NOADJUST}
@@ -598,13 +599,13 @@ def _index_options(cfg: AutoindexConfig, words: Sequence[str]) -> AutoindexConfi
         elif lw.startswith("iconwidth="):
             if action == "-":
                 raise AutoindexConfigError("Cannot combine '-' with IconWidth=n")
-            upd["icon_width"] = _atoi(w[10:])
+            upd["icon_width"] = c_atoi(w[10:])
         elif lw == "iconheight":
             upd["icon_height"] = DEFAULT_ICON_HEIGHT if action != "-" else 0
         elif lw.startswith("iconheight="):
             if action == "-":
                 raise AutoindexConfigError("Cannot combine '-' with IconHeight=n")
-            upd["icon_height"] = _atoi(w[11:])
+            upd["icon_height"] = c_atoi(w[11:])
         elif lw.split("=", 1)[0] in _WIDTH_OPTIONS:
             upd.update(_width_option(w, lw, action))
         elif lw.startswith("type="):
@@ -629,21 +630,6 @@ def _index_options(cfg: AutoindexConfig, words: Sequence[str]) -> AutoindexConfi
         raise AutoindexConfigError("Cannot combine other IndexOptions keywords with 'None'")
     return replace(cfg, opts=opts, incremented_opts=opts_add, decremented_opts=opts_remove,
                    **upd)  # type: ignore[arg-type]
-
-
-def _atoi(s: str) -> int:
-    i, n = 0, len(s)
-    while i < n and s[i] in " \t\n\v\f\r":
-        i += 1
-    j = i
-    if j < n and s[j] in "+-":
-        j += 1
-    while j < n and s[j].isdigit():
-        j += 1
-    try:
-        return int(s[i:j])
-    except ValueError:
-        return 0
 
 
 def apply_directive(cfg: AutoindexConfig, name: str, args: Sequence[str], *,

@@ -54,6 +54,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from apyche.config.values import c_atoi
 from apyche.semantics.errorpages import escape_html
 from apyche.semantics.mimetypes import ExtensionInfo, find_ct
 
@@ -185,21 +186,6 @@ def atoq(s: str | None) -> float:
     return 0.0
 
 
-def _atoi(s: str) -> int:
-    i, n = 0, len(s)
-    while i < n and _isspace(s[i]):
-        i += 1
-    j = i
-    if j < n and s[j] in "+-":
-        j += 1
-    while j < n and s[j].isdigit():
-        j += 1
-    try:
-        return int(s[i:j])
-    except ValueError:
-        return 0
-
-
 @dataclass(frozen=True, slots=True)
 class AcceptRec:
     """``accept_rec``: one item of an Accept-* header or a Content-Type."""
@@ -245,7 +231,7 @@ def _get_entry(line: str, pos: int = 0) -> tuple[AcceptRec, int]:
         if pname in ("q", "qs"):
             quality = atoq(value)
         elif pname == "level":
-            level = float(_atoi(value))
+            level = float(c_atoi(value))
         elif pname == "charset":
             charset = value
     if pos < len(line) and line[pos] == ",":
