@@ -1361,6 +1361,7 @@ class HttpProtocol(asyncio.Protocol):
             if req is not None:
                 req.keepalives = self._keepalives
                 req.connection_kept = not cycle.close and not abort
+                req.keep_alive_max = self._max_keepalives
             if self.on_complete is not None:
                 try:
                     self.on_complete(cycle.request, response, sent, time.time() - cycle.t0)

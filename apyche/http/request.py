@@ -131,9 +131,11 @@ class Request:
     has_body = False
     start_time = 0.0
     # The connection as the response left it (for %k and %X): its
-    # keep-alive count (c->keepalives) and whether it stays open.
+    # keep-alive count (c->keepalives), whether it stays open, and its
+    # MaxKeepAliveRequests (0: unlimited).
     keepalives = 0
     connection_kept = False
+    keep_alive_max = 100
     error_note: str | None = None
     """Apache's "error-notes": why the protocol refused this request (set
     before error_response is called), for error pages and logs."""

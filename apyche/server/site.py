@@ -128,8 +128,6 @@ class Site:
         self.types = self._mime_types(config)
         self.logs = ServerLogs(config, self.views)
         self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
-        max_ka = config.main.get("MaxKeepAliveRequests", None)
-        self.keep_alive_max = 100 if max_ka is None else int(max_ka)   # for %X
         self._ext_maps: dict[int, tuple[Any, dict]] = {}
         self._authz: dict[int, tuple[Any, AuthzGroup | None]] = {}
         # Requests answered but not yet logged (the protocol reports each
@@ -1383,7 +1381,8 @@ class Site:
             filename=ex.filename if ex else None, user=ex.user if ex else None,
             request_time_us=start_us, end_time_us=end_us,
             keepalives=getattr(request, "keepalives", 0),
-            keepalive=getattr(request, "connection_kept", False), keep_alive_max=self.keep_alive_max)
+            keepalive=getattr(request, "connection_kept", False),
+            keep_alive_max=getattr(request, "keep_alive_max", 100))
 
 
 def _first_word(value) -> str | None:
