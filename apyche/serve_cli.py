@@ -37,9 +37,45 @@ def listen_addresses(config: ServerConfig) -> list[tuple[str | None, int]]:
     return out
 
 
-def bind(addresses, backlog: int = 511) -> list[socket.socket]:
+# core's accf_map where the OS has TCP_DEFER_ACCEPT rather than BSD accept
+# filters (server/core.c create_core_server_config)
+DEFAULT_ACCEPT_FILTERS = {"http": "data", "https": "data"}
+
+
+def accept_filters(config: ServerConfig) -> dict[tuple[str | None, int], str | None]:
+    """(host, port) of each Listen -> its AcceptFilter, None for "none" or
+    a protocol without one (listen.c find_accf_name)."""
+    table = dict(DEFAULT_ACCEPT_FILTERS)
+    for s in config.main.all("AcceptFilter"):
+        table.update(s.value)
+    out: dict[tuple[str | None, int], str | None] = {}
+    for s in config.main.all("Listen"):
+        values = s.value if isinstance(s.value, tuple) else (s.value,)
+        for v in values:
+            proto = getattr(v, "proto", None)
+            if proto is None:
+                continue
+            accf = table.get(proto)
+            out.setdefault((v.host, v.port), None if accf in (None, "none") else accf)
+    return out
+
+
+def apply_accept_filters(config: ServerConfig, listeners) -> None:
+    """Set each listening socket's accept filter again on a graceful
+    restart (the directive may have changed for a socket it keeps).
+    ``listeners``: {(host, port): socket}."""
+    from .http.accept import set_accept_filter
+    filters = accept_filters(config)
+    for addr, sock in listeners.items():
+        set_accept_filter(sock, filters.get(addr, DEFAULT_ACCEPT_FILTERS["http"]))
+
+
+def bind(addresses, backlog: int = 511, filters=None) -> list[socket.socket]:
     """Bind every Listen address (``make_sock``): SO_REUSEADDR, IPv6 with
-    IPV6_V6ONLY for an explicit v6 address, the wildcard on both."""
+    IPV6_V6ONLY for an explicit v6 address, the wildcard on both.
+    ``filters`` ({(host, port): accept filter}, see accept_filters) are set
+    before listen(), so no connection arrives before its filter."""
+    from .http.accept import set_accept_filter
     sockets = []
     for host, port in addresses:
         family = socket.AF_INET6 if host and ":" in host else socket.AF_INET
@@ -53,7 +89,15 @@ def bind(addresses, backlog: int = 511) -> list[socket.socket]:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY,
                                 0 if host in (None, "*") else 1)
             sock.bind((bind_host, port))
+            if filters is not None:
+                set_accept_filter(sock, filters.get((host, port)))
             sock.listen(backlog)
+            # Non-blocking for every process that shares it: O_NONBLOCK
+            # belongs to the open file, and socket.dup() copies the timeout
+            # of the object it dups (a blocking object would make every
+            # worker's dup - and so the shared file - blocking again, and
+            # a worker's accept() would then wait for the next client).
+            sock.setblocking(False)
         except OSError as exc:
             sock.close()
             for s in sockets:
@@ -101,7 +145,7 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
                              "no listening sockets available, shutting down\n")
             return 1
         try:
-            sockets = bind(addresses)
+            sockets = bind(addresses, filters=accept_filters(config))
         except OSError as exc:
             sys.stderr.write(f"{exc.strerror}\nno listening sockets available, "
                              "shutting down\nAH00015: Unable to open logs\n")

@@ -55,6 +55,12 @@ class ConnectionPolicy:
     # Transport write buffer high-water mark for streamed bodies.
     write_buffer_high: int = 256 * 1024
 
+    @property
+    def persistent(self) -> bool:
+        """Whether a connection may outlive its request at all
+        (ap_set_keepalive: KeepAlive On and KeepAliveTimeout > 0)."""
+        return self.keep_alive and self.keep_alive_timeout > 0
+
     def __post_init__(self) -> None:
         for name in ("keep_alive_timeout", "timeout", "lingering_read_timeout", "lingering_max"):
             if getattr(self, name) < 0:

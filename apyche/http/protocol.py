@@ -113,7 +113,7 @@ from .limits import ConnectionPolicy
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
-                       drops_connection, http_date_line, http_date_line_bytes, status_line)
+                       drops_connection, http_date_line, status_line)
 from .sendfile import SENDERS
 
 log = logging.getLogger("apyche.http")
@@ -232,7 +232,7 @@ def _policy_values(p: ConnectionPolicy) -> tuple:
         values = (p.limit_request_line,
                   p.limit_request_field_size - 2,   # "Name: value" minus ": "
                   p.limit_request_fields, p.max_pipelined, p.keep_alive_timeout,
-                  p.keep_alive and p.keep_alive_timeout > 0, p.max_keep_alive_requests,
+                  p.persistent, p.max_keep_alive_requests,
                   f"Server: {p.server_header}\r\n" if p.server_header else "")
         if len(_POLICY_VALUES) > 64:
             _POLICY_VALUES.clear()
@@ -312,6 +312,7 @@ class HttpProtocol(asyncio.Protocol):
     _completed_msgs = 0
     _eof = False
     _replays: ReplayTable | None = None
+    _first = b""              # bytes read at accept time (http/accept.py)
 
     # per-message parse state
     _in_head = False
@@ -339,12 +340,15 @@ class HttpProtocol(asyncio.Protocol):
                  error_response: ErrorResponder | None = None,
                  on_complete: OnComplete | None = None,
                  state: ServerState | None = None,
-                 scoreboard=None) -> None:
+                 slot=None, first: bytes = b"") -> None:
         self.handler = handler
-        # Scoreboard hook (apyche.process.scoreboard.WorkerBoard): open(self)
-        # returns a per-connection object told reading/writing/done/
-        # keepalive/closing/close; None costs one "is not None" test per point.
-        self._scoreboard = scoreboard
+        if first:
+            self._first = first
+        # Scoreboard hook (apyche.process.scoreboard.ConnSlot), opened by
+        # the listener at accept: told reading/writing/done/keepalive/
+        # closing/close; None costs one "is not None" test per point.
+        if slot is not None:
+            self._sb = slot
         self.policy = p = policy or ConnectionPolicy()
         self.loop = loop or asyncio.get_event_loop()
         self.error_response = error_response or default_error_response
@@ -380,9 +384,10 @@ class HttpProtocol(asyncio.Protocol):
         transport.set_write_buffer_limits(high=high, low=high // 4)
         self.state.connections.add(self)
         self._replays = self.state.replays_for(self.server)
-        if self._scoreboard is not None:   # scoreboard hook: connection open
-            self._sb = self._scoreboard.open(self)
         self._arm("idle", self.policy.timeout)
+        if self._first:
+            first, self._first = self._first, b""
+            self.data_received(first)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -1276,13 +1281,8 @@ class HttpProtocol(asyncio.Protocol):
             self._keepalives += 1
         elif self._max_keepalives and left == 0:
             self._keepalives += 1   # as _keep_alive does
-        rest = replay.rest_keep if keep else replay.rest_close
-        if replay.head_only:
-            self.transport.write(b"".join((replay.status_line, http_date_line_bytes(), rest)))
-            sent = 0
-        else:
-            self.transport.write(b"".join((replay.status_line, http_date_line_bytes(), rest, body)))
-            sent = len(body)
+        message, sent = replay.message(body, keep)
+        self.transport.write(message)
         try:
             replay.hook.served(self.client, start_us, sent, self._keepalives, keep)
         except Exception:

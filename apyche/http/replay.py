@@ -31,6 +31,8 @@ cannot differ are stored: no body, no "Expect", no "keep-alive" token
 
 from __future__ import annotations
 
+from .response import http_date_line_bytes
+
 # Bounds of one listener's table: heads longer than this are not stored
 # (a 1-2 KiB browser head with cookies is), nor more heads than this.
 MAX_KEY_BYTES = 4096
@@ -52,6 +54,15 @@ class Replay:
         self.rest_close = rest_close    # ... with "Connection: close"
         self.head_only = head_only
         self.keep_alive = keep_alive    # the client's side of ap_set_keepalive
+
+    def message(self, body: bytes, keep: bool) -> tuple[bytes, int]:
+        """The answer as sent now: the stored head around a fresh Date,
+        with or without "Connection: close", then ``body`` (none for HEAD);
+        and the body bytes it holds."""
+        rest = self.rest_keep if keep else self.rest_close
+        if self.head_only:
+            return b"".join((self.status_line, http_date_line_bytes(), rest)), 0
+        return b"".join((self.status_line, http_date_line_bytes(), rest, body)), len(body)
 
 
 class ReplayTable(dict):

@@ -12,6 +12,7 @@ import logging
 import socket
 from typing import Iterable
 
+from .accept import Listener
 from .limits import ConnectionPolicy
 from .protocol import ErrorResponder, Handler, HttpProtocol, OnComplete, ServerState
 
@@ -32,7 +33,7 @@ def new_event_loop(prefer_uvloop: bool = True) -> asyncio.AbstractEventLoop:
 class HttpServer:
     """The listening side of one worker: servers, shared state, shutdown."""
 
-    def __init__(self, servers: list[asyncio.AbstractServer], state: ServerState) -> None:
+    def __init__(self, servers: list[Listener], state: ServerState) -> None:
         self.servers = servers
         self.state = state
 
@@ -83,21 +84,19 @@ async def serve(sockets: Iterable[socket.socket], handler: Handler,
     """Start serving ``handler`` on each bound socket; return the server.
 
     ``backlog`` is ListenBacklog (Apache's default 511).  ``scoreboard`` is
-    the optional per-connection hook (see HttpProtocol), passed through.
+    the optional worker board: each listener opens a connection's slot on
+    it as it accepts the connection (apyche/process/scoreboard.py).
     """
     loop = asyncio.get_running_loop()
     policy = policy or ConnectionPolicy()
     state = ServerState()
 
-    def factory() -> HttpProtocol:
+    def factory(first: bytes = b"", slot=None) -> HttpProtocol:
         return HttpProtocol(handler, policy, loop=loop, error_response=error_response,
-                            on_complete=on_complete, state=state, scoreboard=scoreboard)
+                            on_complete=on_complete, state=state, slot=slot, first=first)
 
-    servers = []
-    for sock in sockets:
-        sock.setblocking(False)
-        srv = await loop.create_server(factory, sock=sock, backlog=backlog, start_serving=True)
-        servers.append(srv)
+    servers = [Listener(loop, sock, factory, state, policy, scoreboard=scoreboard,
+                        backlog=backlog) for sock in sockets]
     return HttpServer(servers, state)
 
 

@@ -126,7 +126,7 @@ def daemonize() -> int | None:
 
 def start(config, opts, *, loader, detach: bool) -> int:
     """Bind, (detach), run the master until it stops."""
-    from ..serve_cli import bind, listen_addresses
+    from ..serve_cli import accept_filters, bind, listen_addresses
     from .master import Master
     addresses = listen_addresses(config)
     if not addresses:
@@ -134,8 +134,13 @@ def start(config, opts, *, loader, detach: bool) -> int:
                          "shutting down\n")
         return 1
 
+    filters = accept_filters(config)
+
     def bind_map(addrs):
-        socks = bind(addrs, int(config.main.get("ListenBacklog", 511) or 511)) if addrs else []
+        # a restart's new addresses get the startup filters first; the
+        # master then applies the new config's (apply_accept_filters)
+        socks = (bind(addrs, int(config.main.get("ListenBacklog", 511) or 511), filters)
+                 if addrs else [])
         return dict(zip(addrs, socks))
 
     try:

@@ -456,7 +456,7 @@ class Master:
             self.log(ERROR, "core", f"cannot reload the configuration ({exc!r}) -- restart "
                      "aborted, keeping the running configuration")
             return None
-        from ..serve_cli import listen_addresses
+        from ..serve_cli import apply_accept_filters, listen_addresses
         wanted = listen_addresses(config)
         if not wanted:
             self.log(ERROR, "core", "no listening sockets available in the new configuration "
@@ -470,6 +470,7 @@ class Master:
                      "configuration")
             return None
         listeners = {a: keep.get(a) or new[a] for a in wanted}
+        apply_accept_filters(config, listeners)
         return config, listeners
 
     def apply(self, config, listeners) -> None:

@@ -327,17 +327,32 @@ class WorkerBoard:
         for t in range(self.threads):
             self.mm[self.status_base + t] = SERVER_READY
 
-    def open(self, protocol) -> "ConnSlot | None":
-        """A connection was accepted (HttpProtocol.connection_made)."""
+    def open(self, client) -> "ConnSlot | None":
+        """A connection from ``client`` (its address) was accepted
+        (apyche/http/accept.py): its slot, or None when all are in use
+        (the connection is served untracked)."""
         self.opened += 1
         if not self.free:
             return None
         thread = self.free.pop()
         self.in_use += 1
-        slot = ConnSlot(self, thread, protocol)
+        slot = ConnSlot(self, thread, client)
         if self.on_change is not None:
             self.on_change()
         return slot
+
+    def answered_at_accept(self, client, request, sent: int, duration: float) -> None:
+        """A connection answered and handed to lingering close the moment
+        it was accepted (apyche/http/accept.py): it counts as opened and
+        its request is counted on a free slot, which it never holds (as
+        Apache's event MPM keeps lingering connections off its workers)."""
+        self.opened += 1
+        if self.free:
+            slot = ConnSlot(self, self.free[-1], client)
+            slot.answered_again(request, sent, duration, False)
+            self.mm[slot.pos] = SERVER_GRACEFUL if self.graceful else SERVER_READY
+        if self.on_change is not None:
+            self.on_change()
 
     def release(self, thread: int) -> None:
         self.mm[self.status_base + thread] = SERVER_GRACEFUL if self.graceful else SERVER_READY
@@ -377,7 +392,7 @@ class ConnSlot:
     __slots__ = ("board", "thread", "pos", "off", "mm", "t_start", "conn_bytes", "client",
                  "_shown")
 
-    def __init__(self, board: WorkerBoard, thread: int, protocol) -> None:
+    def __init__(self, board: WorkerBoard, thread: int, client) -> None:
         self.board = board
         self.thread = thread
         self.mm = board.mm
@@ -391,7 +406,6 @@ class ConnSlot:
         _I.pack_into(self.mm, off + W_OFFSETS[W_CONN_COUNT], 0)
         _Q.pack_into(self.mm, off + W_OFFSETS[W_CONN_BYTES], 0)
         if board.extended:
-            client = protocol.client
             ip = client[0] if client else ""
             struct.pack_into("32s", self.mm, off + W_OFFSETS[W_CLIENT], ip.encode()[:31])
             struct.pack_into("64s", self.mm, off + W_OFFSETS[W_REQUEST], b"")

@@ -27,8 +27,10 @@ except ImportError:  # pragma: no cover
 
 
 class ServerThread:
-    def __init__(self, handler, policy=None, loop_kind="asyncio", sndbuf=None, extra_sockets=(), **kwargs):
+    def __init__(self, handler, policy=None, loop_kind="asyncio", sndbuf=None, extra_sockets=(),
+                 accept_filter=None, **kwargs):
         self.sndbuf = sndbuf
+        self.accept_filter = accept_filter   # AcceptFilter: "data" sets TCP_DEFER_ACCEPT
         self.extra_sockets = list(extra_sockets)
         self.handler = handler
         self.policy = policy or ConnectionPolicy()
@@ -55,6 +57,9 @@ class ServerThread:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.sndbuf)
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
+        if self.accept_filter:
+            from apyche.http.accept import set_accept_filter
+            set_accept_filter(sock, self.accept_filter)
         self.port = sock.getsockname()[1]
         kwargs = dict(self.kwargs)
         kwargs.setdefault("on_complete", self._on_complete)

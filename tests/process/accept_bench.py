@@ -53,7 +53,7 @@ def worker(socks, report_fd: int) -> None:
     counts = [0]
 
     class Board:
-        def open(self, proto):
+        def open(self, client):
             counts[0] += 1
             return None
 

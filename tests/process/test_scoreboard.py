@@ -66,7 +66,7 @@ def test_connection_hook_walks_the_states_and_counts():
     board.ready()
     changes = []
     board.on_change = lambda: changes.append(board.in_use)
-    slot = board.open(FakeProto())
+    slot = board.open(FakeProto.client)
     assert sb.letters()[0] == "R"
     slot.writing(FakeReq())
     assert sb.letters()[0] == "W"
@@ -91,17 +91,37 @@ def test_connection_hook_walks_the_states_and_counts():
     assert w["duration_us"] == 3000
 
 
+def test_a_connection_answered_at_accept_counts_without_holding_a_slot():
+    sb = Scoreboard.create(1, 2)
+    sb.claim_process(0, os.getpid(), 0, 2)
+    board = WorkerBoard(sb, 0, 2, extended=True, generation=0)
+    board.ready()
+    changes = []
+    board.on_change = lambda: changes.append(board.in_use)
+    for _ in range(3):
+        board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
+    assert sb.letters() == "__"
+    assert board.opened == 3 and board.in_use == 0 and changes == [0, 0, 0]
+    w = sb.worker(0, 0)     # the slot open() would hand out next
+    assert (w["access_count"], w["bytes_served"], w["conn_count"], w["conn_bytes"]) == \
+        (3, 2100, 1, 700)   # conn_* are the last connection's
+    assert w["client"] == "192.0.2.9" and w["request"].startswith("GET /a-very-long-path/")
+    board.set_graceful()
+    board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
+    assert sb.letters() == "GG"
+
+
 def test_one_writer_per_slot_and_slot_exhaustion():
     sb = Scoreboard.create(1, 2)
     board = WorkerBoard(sb, 0, 2, extended=False, generation=0)
     board.ready()
-    a, b = board.open(FakeProto()), board.open(FakeProto())
+    a, b = board.open(FakeProto.client), board.open(FakeProto.client)
     assert {a.thread, b.thread} == {0, 1}
-    assert board.open(FakeProto()) is None        # no third slot: untracked
+    assert board.open(FakeProto.client) is None        # no third slot: untracked
     assert board.opened == 3
     a.close()
     a.close()                                     # idempotent
-    c = board.open(FakeProto())
+    c = board.open(FakeProto.client)
     assert c.thread == a.thread
 
 
@@ -109,7 +129,7 @@ def test_graceful_marks_free_slots_and_quiescing():
     sb = Scoreboard.create(1, 3)
     board = WorkerBoard(sb, 0, 3, extended=False, generation=0)
     board.ready()
-    busy = board.open(FakeProto())
+    busy = board.open(FakeProto.client)
     board.set_graceful()
     assert sb.letters() == "RGG"
     assert sb.process(0)[2] == 1
@@ -121,7 +141,7 @@ def test_counters_survive_a_new_child_in_the_slot_but_per_child_ones_restart():
     sb = Scoreboard.create(1, 1)
     sb.claim_process(0, 1, 0, 1)
     board = WorkerBoard(sb, 0, 1, extended=False, generation=0)
-    s = board.open(FakeProto())
+    s = board.open(FakeProto.client)
     s.writing(FakeReq())
     s.done(100, 0.0)
     s.close()

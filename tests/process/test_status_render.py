@@ -26,7 +26,7 @@ def board(mpm="event", extended=True, threads=4, procs=3):
         WorkerBoard(sb, i, threads, extended=extended, generation=0).ready()
     sb.set_restart_time(sb.restart_time - 3725)
     wb = WorkerBoard(sb, 0, threads, extended=extended, generation=0)
-    s = wb.open(FakeProto())
+    s = wb.open(FakeProto.client)
     s.writing(FakeReq())
     s.done(3000, 0.25)
     s.keepalive()

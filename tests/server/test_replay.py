@@ -221,3 +221,80 @@ def test_the_requested_name_appearing_ends_multiviews(site):
         finally:
             plain.unlink()
         assert _negotiate(c, "/neg/page.html", "de").body == b"deutsch\n"
+
+
+# -- one request per connection: with AcceptFilter's TCP_DEFER_ACCEPT (the
+# default) apyche answers a repeated closing request the moment it accepts
+# the connection (apyche/http/accept.py); Apache answers it like any other
+
+def _one_shot(site, target, headers=None, version="1.1"):
+    from tests.server.harness import Conn
+    items = [("User-Agent", "one-shot/1"), ("Connection", "close")] + list(headers or [])
+    with Conn(site.port) as c:
+        r = c.request("GET", target, items, version=version)
+        port = c.sock.getsockname()[1]
+        assert c.closed_by_server()
+    return r, port
+
+
+def test_one_request_connections_answer_and_log_like_the_first(site):
+    before = len(site.wait_access_lines(0, name="detail.log"))
+    shots = [_one_shot(site, "/f.txt") for _ in range(6)]
+    first = shots[0][0]
+    for r, _ in shots:
+        assert r.status == 200 and r.body == b"first body\n"
+        assert r.get("Connection") == "close"
+        assert [(k, v) for k, v in r.headers if k != "Date"] == \
+            [(k, v) for k, v in first.headers if k != "Date"]
+    lines = _detail_lines(site, before + 6)[before:]
+    pattern = re.compile(r'127\.0\.0\.1 (\d+) 0 - "GET /f\.txt HTTP/1\.1" 200 11 '
+                         r'"one-shot/1" (\d+) first\.test$')
+    seen = [pattern.match(line) for line in lines]
+    assert all(seen), lines
+    # each line names its own connection
+    assert sorted(int(m.group(1)) for m in seen) == sorted(port for _, port in shots)
+
+
+def test_one_request_connections_see_changes_at_once(site):
+    path = site.write("oneshot.txt", "one\n")
+    os.chmod(path, 0o644)
+    age(path)
+    ht = site.docroot / ".htaccess"
+    for _ in range(3):
+        assert _one_shot(site, "/oneshot.txt")[0].body == b"one\n"
+    path.write_text("two, longer\n")
+    assert _one_shot(site, "/oneshot.txt")[0].body == b"two, longer\n"
+    ht.write_text("<Files oneshot.txt>\nRequire all denied\n</Files>\n")
+    os.chmod(ht, 0o644)
+    try:
+        assert _one_shot(site, "/oneshot.txt")[0].status == 403
+    finally:
+        ht.unlink()
+    assert _one_shot(site, "/oneshot.txt")[0].status == 200
+    path.unlink()
+    assert _one_shot(site, "/oneshot.txt")[0].status == 404
+
+
+def test_http10_and_head_one_request_connections(site):
+    for _ in range(3):
+        r, _ = _one_shot(site, "/f.txt", version="1.0")
+        assert r.status == 200 and r.body == b"first body\n"
+    from tests.server.harness import Conn
+    for _ in range(3):
+        with Conn(site.port) as c:
+            r = c.request("HEAD", "/f.txt", [("Connection", "close")])
+            assert c.closed_by_server()
+        assert r.status == 200 and r.body == b"" and r.get("Content-Length") == "11"
+        assert c.buf == b""   # nothing after the head
+
+
+def test_a_keep_alive_first_request_keeps_its_connection(site):
+    """The same bytes first on a fresh connection, where the answer keeps
+    the connection open, and then on it: both answered, it stays open."""
+    from tests.server.harness import Conn
+    for _ in range(3):
+        with Conn(site.port) as c:
+            for _ in range(2):
+                r = c.request("GET", "/f.txt", {"User-Agent": "ka-first/1"})
+                assert r.status == 200 and r.get("Connection") is None
+            assert not c.closed_by_server(0.2)

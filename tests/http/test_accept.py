@@ -1,0 +1,240 @@
+"""Answers at accept time (apyche/http/accept.py): with TCP_DEFER_ACCEPT on
+the listening socket, a fresh connection whose first read is a stored
+request with a closing answer is answered by the listener itself - no
+transport, no protocol - then finished (partial writes) and closed the way
+ap_lingering_close does.  Everything else goes to an HttpProtocol that
+starts from the bytes already read."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from apyche.http import ConnectionPolicy
+from apyche.http import protocol as protocol_module
+from apyche.http.accept import defers_accept, set_accept_filter
+
+from .conftest import Conn, get
+from .test_replay import Counting
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "TCP_DEFER_ACCEPT"),
+                                reason="TCP_DEFER_ACCEPT is Linux's")
+
+CLOSE = b"Connection: close\r\n"
+
+
+@pytest.fixture
+def made(monkeypatch):
+    """How many HttpProtocols got a connection."""
+    count = [0]
+    real = protocol_module.HttpProtocol.connection_made
+
+    def counting(self, transport):
+        count[0] += 1
+        return real(self, transport)
+    monkeypatch.setattr(protocol_module.HttpProtocol, "connection_made", counting)
+    return count
+
+
+def _listener(srv):
+    return srv.server.servers[0]
+
+
+def _wait(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def one_shot(port, data, head_only=False, **kw):
+    c = Conn(port, **kw)
+    c.send(data)
+    status, headers, body = c.response(head_only=head_only)
+    rest = c.read_to_eof()
+    c.close()
+    return status, headers, body, rest
+
+
+def test_accept_filter_sets_and_clears_defer_accept():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        assert not defers_accept(s)
+        assert set_accept_filter(s, "data") and defers_accept(s)
+        assert not set_accept_filter(s, None) and not defers_accept(s)
+
+
+def test_closing_repeats_are_answered_without_a_protocol(make_server, made):
+    handler = Counting()
+    srv = make_server(handler, accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    answers = [one_shot(srv.port, request) for _ in range(5)]
+    # stored the second time it is answered; then answered at accept
+    assert handler.calls == 2 and made[0] == 2
+    for status, headers, body, rest in answers:
+        assert status == 200 and body == b"static body\n" and rest == b""
+        assert headers["connection"] == "close"
+        assert {k: v for k, v in headers.items() if k != "date"} == \
+            {k: v for k, v in answers[0][1].items() if k != "date"}
+    # logged after the answer is sent: the client may be faster
+    assert _wait(lambda: len(handler.log) == 3)
+    assert [entry[1:] for entry in handler.log] == [(12, 0, False)] * 3
+    assert _wait(lambda: _listener(srv).open_answers == 0)
+
+
+def test_head_and_http10_one_shots(make_server, made):
+    handler = Counting()
+    srv = make_server(handler, accept_filter="data")
+    head = b"HEAD /x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+    for _ in range(4):
+        status, headers, body, rest = one_shot(srv.port, head, head_only=True)
+        assert status == 200 and body == b"" and rest == b""
+        assert headers["content-length"] == "12"
+    for _ in range(4):
+        status, headers, body, rest = one_shot(srv.port, get("/x", version=b"1.0"))
+        assert status == 200 and body == b"static body\n"
+    assert handler.calls == 4 and made[0] == 4
+
+
+def test_a_keep_alive_answer_goes_to_a_protocol_with_the_bytes_read(make_server, made):
+    handler = Counting()
+    srv = make_server(handler, accept_filter="data")
+    for i in range(4):
+        c = Conn(srv.port)
+        for _ in range(2):
+            status, headers, body = c.send(get("/x")).response()
+            assert status == 200 and body == b"static body\n" and "connection" not in headers
+        assert not c.is_closed(0.2)
+        c.close()
+    assert made[0] == 4
+    assert handler.calls == 2   # the rest were replays, in the protocol
+
+
+def test_without_the_accept_filter_every_connection_gets_a_protocol(make_server, made):
+    handler = Counting()
+    srv = make_server(handler)
+    for _ in range(4):
+        assert one_shot(srv.port, get("/x", extra=CLOSE))[2] == b"static body\n"
+    assert made[0] == 4
+
+
+def test_a_stale_answer_goes_back_to_the_handler(make_server, made):
+    handler = Counting()
+    srv = make_server(handler, accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(3):
+        one_shot(srv.port, request)
+    assert handler.calls == 2
+    for hook in handler.hooks:
+        hook.valid = False
+    handler.body = b"new body\n"
+    assert one_shot(srv.port, request)[2] == b"new body\n"
+    assert handler.calls == 3
+
+
+def test_pipelined_requests_in_the_first_read_are_parsed(make_server, made):
+    handler = Counting()
+    srv = make_server(handler, accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(3):
+        one_shot(srv.port, request)
+    c = Conn(srv.port)
+    c.send(get("/x") + request)
+    assert c.response()[2] == b"static body\n"
+    status, headers, body = c.response()
+    assert body == b"static body\n" and headers["connection"] == "close"
+    assert c.is_closed()
+    c.close()
+
+
+def test_a_partial_write_is_finished(make_server, made):
+    big = bytes(range(256)) * 240        # 60 KiB: stored (<= 64 KiB), and more
+                                         # than one send takes with these buffers
+    handler = Counting(big)
+    srv = make_server(handler, accept_filter="data", sndbuf=8192)
+    request = get("/x", extra=CLOSE)
+    for _ in range(2):
+        one_shot(srv.port, request)
+    c = Conn(srv.port, rcvbuf=8192)
+    c.send(request)
+    time.sleep(0.2)                       # let the server fill the buffers
+    assert _listener(srv).open_answers == 1
+    status, headers, body = c.response()
+    assert status == 200 and body == big
+    assert c.is_closed()
+    c.close()
+    assert made[0] == 2
+    assert _wait(lambda: _listener(srv).open_answers == 0)
+
+
+def test_a_client_that_stops_reading_is_dropped_after_timeout(make_server, made):
+    big = b"y" * 60000
+    srv = make_server(Counting(big), ConnectionPolicy(timeout=0.5), accept_filter="data",
+                      sndbuf=8192)
+    request = get("/x", extra=CLOSE)
+    for _ in range(2):
+        one_shot(srv.port, request)
+    c = Conn(srv.port, rcvbuf=8192)
+    c.send(request)
+    assert _wait(lambda: _listener(srv).open_answers == 1)
+    assert _wait(lambda: _listener(srv).open_answers == 0, timeout=5)
+    c.close()
+
+
+def test_lingering_lasts_until_the_client_closes(make_server, made):
+    srv = make_server(Counting(), accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(2):
+        one_shot(srv.port, request)
+    c = Conn(srv.port)
+    c.send(request)
+    assert c.response()[2] == b"static body\n"
+    assert c.read_to_eof() == b""          # our side is shut down ...
+    c.send(b"late bytes the server reads and discards")
+    time.sleep(0.1)
+    assert _listener(srv).open_answers == 1   # ... theirs is still open
+    c.close()
+    assert _wait(lambda: _listener(srv).open_answers == 0)
+
+
+def test_lingering_ends_after_the_read_timeout(make_server, made):
+    srv = make_server(Counting(), ConnectionPolicy(lingering_read_timeout=0.3),
+                      accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(2):
+        one_shot(srv.port, request)
+    c = Conn(srv.port)
+    c.send(request)
+    assert c.response()[2] == b"static body\n"
+    assert _wait(lambda: _listener(srv).open_answers == 1)
+    assert _wait(lambda: _listener(srv).open_answers == 0, timeout=3)
+    c.close()
+
+
+def test_no_lingering_closes_at_once(make_server, made):
+    srv = make_server(Counting(), ConnectionPolicy(lingering_max=0), accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(3):
+        assert one_shot(srv.port, request)[2] == b"static body\n"
+    assert _listener(srv).open_answers == 0
+
+
+def test_a_stop_closes_lingering_answers(make_server, made):
+    srv = make_server(Counting(), accept_filter="data")
+    request = get("/x", extra=CLOSE)
+    for _ in range(2):
+        one_shot(srv.port, request)
+    c = Conn(srv.port)
+    c.send(request)
+    assert c.response()[2] == b"static body\n"
+    assert _wait(lambda: _listener(srv).open_answers == 1)
+    t0 = time.monotonic()
+    srv.stop(grace=5.0)
+    assert time.monotonic() - t0 < 4.0
+    assert _listener(srv).open_answers == 0
+    c.close()
