@@ -249,6 +249,9 @@ class Listener:
         sock.setblocking(False)
         sock.listen(backlog)
         self._fd = sock.fileno()
+        # socket.accept() turns family and type into enums on every call
+        # (measured: 5% of a one-request connection); ours are fixed
+        self._kind = (int(sock.family), int(sock.type), sock.proto)
         local = sock.getsockname()
         # a wildcard listener's connections each have their own local
         # address (vhosts by IP): ask the accepted socket for it
@@ -306,12 +309,15 @@ class Listener:
         # worker has free slots: the board may stop it accepting after.
         board = self._board
         limit = ACCEPT_BATCH if board is None else max(1, min(ACCEPT_BATCH, len(board.free)))
-        accept = self._sock.accept
+        accept = self._sock._accept
+        family, kind, proto = self._kind
+        new_socket = socket.socket
         reads = self._tails is not None
         batch = []
         for _ in range(limit):
             try:
-                conn, client = accept()
+                fd, client = accept()
+                conn = new_socket(family, kind, proto, fd)
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 break
             except OSError as exc:

@@ -317,6 +317,9 @@ class WorkerBoard:
         self.opened = 0
         self.status_base = sb.layout.status_off + proc * sb.layout.thread_limit
         self.on_change = None          # called after open/close (accept control)
+        # MaxConnectionsPerChild: on_change also runs when ``opened``
+        # reaches it without a slot changing (answered_at_accept)
+        self.max_opened = 0
         self.graceful = False
         # request -> "servername:port" (ws->vhost), set by whoever knows the
         # vhosts (site_vhost_namer); the Host header otherwise
@@ -351,7 +354,9 @@ class WorkerBoard:
             slot = ConnSlot(self, self.free[-1], client)
             slot.answered_again(request, sent, duration, False)
             self.mm[slot.pos] = SERVER_GRACEFUL if self.graceful else SERVER_READY
-        if self.on_change is not None:
+        # no slot changed hands: accept control only cares when this was
+        # the child's last connection
+        if self.on_change is not None and self.max_opened and self.opened >= self.max_opened:
             self.on_change()
 
     def release(self, thread: int) -> None:

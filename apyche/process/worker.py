@@ -184,6 +184,7 @@ class Worker:
         loop.add_signal_handler(signal.SIGTERM, self.begin_stop, False)
         loop.add_signal_handler(signal.SIGUSR1, self.begin_stop, True)
         self.board.on_change = self.check_accepting
+        self.board.max_opened = self.spec.max_connections_per_child
         self.board.ready()
         self.check_accepting()
         watcher = loop.create_task(self._watch_master())

@@ -188,6 +188,22 @@ def test_max_connections_per_child_recycles_without_a_failed_request(make_server
     assert "exit signal" not in srv.error_log()
 
 
+def test_max_connections_per_child_counts_connections_answered_at_accept(make_server):
+    """A file asked again on one-request connections is answered the moment
+    it is accepted (apyche/http/accept.py); those connections count too."""
+    srv = make_server(extra="MaxConnectionsPerChild 5")
+    index = srv.root / "htdocs" / "index.html"
+    os.utime(index, (time.time() - 100,) * 2)
+    srv.start()
+    first = set(wait_for(lambda: len(srv.workers()) == 3 and srv.workers(), 5))
+    statuses = [srv.get("/index.html", timeout=10).status for _ in range(40)]
+    assert statuses == [200] * 40
+    served = pids_in(srv.access_log(), "GET /index.html ")
+    assert len(served) >= 5, served                 # 40 connections, 5 per worker
+    assert wait_for(lambda: not first <= set(srv.workers()), 5)
+    assert "exit signal" not in srv.error_log()
+
+
 def test_max_request_workers_caps_connections(make_server):
     srv = make_server(extra="ServerLimit 2\nThreadsPerChild 2\nThreadLimit 2\n"
                             "MaxRequestWorkers 4\nStartServers 2\nMinSpareThreads 1\n"

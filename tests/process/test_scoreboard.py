@@ -101,11 +101,15 @@ def test_a_connection_answered_at_accept_counts_without_holding_a_slot():
     for _ in range(3):
         board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
     assert sb.letters() == "__"
-    assert board.opened == 3 and board.in_use == 0 and changes == [0, 0, 0]
+    # no slot changed hands: accept control is not asked ...
+    assert board.opened == 3 and board.in_use == 0 and changes == []
     w = sb.worker(0, 0)     # the slot open() would hand out next
     assert (w["access_count"], w["bytes_served"], w["conn_count"], w["conn_bytes"]) == \
         (3, 2100, 1, 700)   # conn_* are the last connection's
     assert w["client"] == "192.0.2.9" and w["request"].startswith("GET /a-very-long-path/")
+    board.max_opened = 4     # ... until MaxConnectionsPerChild is reached
+    board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
+    assert changes == [0]
     board.set_graceful()
     board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
     assert sb.letters() == "GG"
