@@ -816,6 +816,12 @@ _VARYING = frozenset(("h", "a", "t", "D", "T", "k", "X", "L", "P", "b", "B",
                       "I", "O", "S", "^FB"))
 
 
+# Items that read the request's headers (%{X}i, %{X}C, %{X}^ti): two
+# requests for the same URL with the same method and protocol can still
+# differ in these.
+_FROM_HEADERS = frozenset(("i", "C", "^ti"))
+
+
 def _varies(it: _Item) -> bool:
     if it.handler == "p":
         return it.arg.lower() == "remote"
@@ -881,6 +887,12 @@ class LogFormat:
 
     def format_bytes(self, record: LogRecord) -> bytes:
         return self.format(record).encode("utf-8", "surrogateescape")
+
+    @property
+    def reads_request_headers(self) -> bool:
+        """Whether a line depends on request headers (beyond what the
+        request line and the chosen server fix)."""
+        return any(it.handler in _FROM_HEADERS for it in self.items)
 
     def specialize(self, sample: LogRecord) -> Callable[[LogRecord], str]:
         """A formatter for requests that differ from *sample* only in what

@@ -85,7 +85,7 @@ class StaticEntry:
     """What the pipeline decided for one (address, Host, target)."""
 
     __slots__ = ("filename", "signature", "probes", "headers", "sender", "exchange",
-                 "body", "checked_at", "state")
+                 "body", "checked_at", "state", "hooks")
 
     def __init__(self, filename: str, signature: tuple, probes, headers: tuple, sender: str,
                  exchange, state: ReplayState) -> None:
@@ -98,6 +98,25 @@ class StaticEntry:
         self.state = state
         self.body: bytes | None = None
         self.checked_at = -1          # the LoopTick of the last validation
+        self.hooks: dict[tuple, StaticReplay] = {}   # (method, HTTP version) -> shared hook
+
+    def hook_for(self, site, request, response) -> "StaticReplay":
+        """The replay hook of a parsed request answered from this entry
+        (Site._fast_path).  When no access log of the entry's server reads
+        request headers, every request with the same method and HTTP
+        version logs the same line but for what varies per request, so
+        they share one hook and its specialised formats; otherwise each
+        answer gets its own."""
+        key = (request.method, request.http_version)
+        hook = self.hooks.get(key)
+        if hook is None:
+            hook = StaticReplay(self, site, request, response)
+            if any(log.format.reads_request_headers
+                   for log, _inherit in site.access_logs_for(self.exchange)):
+                return hook
+            hook.shared = True
+            self.hooks[key] = hook
+        return hook
 
     def valid(self) -> bool:
         """The file and every probed .htaccess are as they were."""
@@ -164,9 +183,11 @@ class StaticReplay:
     fills in what varies (client, times, counters).
     """
 
-    __slots__ = ("entry", "site", "request", "response", "_loggers", "_record", "check")
+    __slots__ = ("entry", "site", "request", "response", "_loggers", "_record", "check",
+                 "shared")
 
     def __init__(self, entry: StaticEntry, site, request, response) -> None:
+        self.shared = False   # serves every parsed request of its kind (hook_for)
         self.entry = entry
         self.site = site
         self.request = request

@@ -193,7 +193,7 @@ class Site:
         self._inflight[id(request)] = entry.exchange
         response = Response(200, entry.headers, body)   # a tuple: its head is rendered once
         if small:
-            response.replay = StaticReplay(entry, self, request, response)
+            response.replay = entry.hook_for(self, request, response)
         return response
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:
@@ -1342,6 +1342,14 @@ class Site:
             # request line, 400 on garbage): Apache logs it with "-" fields.
             request = _NoRequest()
         ex = self._inflight.pop(id(request), None)
+        hook = response.replay
+        if hook is not None and hook.shared:
+            # a fast-path answer whose line differs from its kind's first
+            # only in what varies per request (StaticEntry.hook_for)
+            hook.served(request.client,
+                        int(request.start_time * 1e6) or time.time_ns() // 1000, bytes_sent,
+                        request.keepalives, request.connection_kept)
+            return
         logs = self.access_logs_for(ex)
         if not logs:
             return

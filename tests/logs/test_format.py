@@ -372,3 +372,14 @@ def test_specialized_format_folds_the_constant_items():
     # with other values there still prints the sample's
     assert special(rec(request_line="POST /other HTTP/1.0", status=404, remote_ip="10.9.9.9")) \
         == '10.9.9.9 "GET /p?q=1 HTTP/1.1" 200 ua 15\n'
+
+
+@pytest.mark.parametrize("fmt, reads", [
+    ('%h %l %u %t "%r" %>s %b', False),
+    ("%m %H %U%q %v %V %p %{remote}p %A %f %e %{X}e %n %{X}o", False),
+    ('%h "%{User-Agent}i"', True),
+    ("%{session}C", True),
+    ("%{Digest}^ti", True),
+])
+def test_formats_that_read_request_headers(fmt, reads):
+    assert compile_format(fmt).reads_request_headers is reads
