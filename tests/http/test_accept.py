@@ -60,6 +60,17 @@ def one_shot(port, data, head_only=False, **kw):
     return status, headers, body, rest
 
 
+REQUEST = get("/x", extra=CLOSE)
+
+
+def stored_then_sent(srv, **conn_kw) -> Conn:
+    """Store the answer to REQUEST (stored the second time it is answered),
+    then send REQUEST on a new connection: it is answered at accept."""
+    for _ in range(2):
+        one_shot(srv.port, REQUEST)
+    return Conn(srv.port, **conn_kw).send(REQUEST)
+
+
 def test_accept_filter_sets_and_clears_defer_accept():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,25 +137,22 @@ def test_without_the_accept_filter_every_connection_gets_a_protocol(make_server,
 def test_a_stale_answer_goes_back_to_the_handler(make_server, made):
     handler = Counting()
     srv = make_server(handler, accept_filter="data")
-    request = get("/x", extra=CLOSE)
     for _ in range(3):
-        one_shot(srv.port, request)
+        one_shot(srv.port, REQUEST)
     assert handler.calls == 2
     for hook in handler.hooks:
         hook.valid = False
     handler.body = b"new body\n"
-    assert one_shot(srv.port, request)[2] == b"new body\n"
+    assert one_shot(srv.port, REQUEST)[2] == b"new body\n"
     assert handler.calls == 3
 
 
 def test_pipelined_requests_in_the_first_read_are_parsed(make_server, made):
     handler = Counting()
     srv = make_server(handler, accept_filter="data")
-    request = get("/x", extra=CLOSE)
-    for _ in range(3):
-        one_shot(srv.port, request)
+    stored_then_sent(srv).close()
     c = Conn(srv.port)
-    c.send(get("/x") + request)
+    c.send(get("/x") + REQUEST)
     assert c.response()[2] == b"static body\n"
     status, headers, body = c.response()
     assert body == b"static body\n" and headers["connection"] == "close"
@@ -157,11 +165,7 @@ def test_a_partial_write_is_finished(make_server, made):
                                          # than one send takes with these buffers
     handler = Counting(big)
     srv = make_server(handler, accept_filter="data", sndbuf=8192)
-    request = get("/x", extra=CLOSE)
-    for _ in range(2):
-        one_shot(srv.port, request)
-    c = Conn(srv.port, rcvbuf=8192)
-    c.send(request)
+    c = stored_then_sent(srv, rcvbuf=8192)
     time.sleep(0.2)                       # let the server fill the buffers
     assert _listener(srv).open_answers == 1
     status, headers, body = c.response()
@@ -176,11 +180,7 @@ def test_a_client_that_stops_reading_is_dropped_after_timeout(make_server, made)
     big = b"y" * 60000
     srv = make_server(Counting(big), ConnectionPolicy(timeout=0.5), accept_filter="data",
                       sndbuf=8192)
-    request = get("/x", extra=CLOSE)
-    for _ in range(2):
-        one_shot(srv.port, request)
-    c = Conn(srv.port, rcvbuf=8192)
-    c.send(request)
+    c = stored_then_sent(srv, rcvbuf=8192)
     assert _wait(lambda: _listener(srv).open_answers == 1)
     assert _wait(lambda: _listener(srv).open_answers == 0, timeout=5)
     c.close()
@@ -188,11 +188,7 @@ def test_a_client_that_stops_reading_is_dropped_after_timeout(make_server, made)
 
 def test_lingering_lasts_until_the_client_closes(make_server, made):
     srv = make_server(Counting(), accept_filter="data")
-    request = get("/x", extra=CLOSE)
-    for _ in range(2):
-        one_shot(srv.port, request)
-    c = Conn(srv.port)
-    c.send(request)
+    c = stored_then_sent(srv)
     assert c.response()[2] == b"static body\n"
     assert c.read_to_eof() == b""          # our side is shut down ...
     c.send(b"late bytes the server reads and discards")
@@ -205,11 +201,7 @@ def test_lingering_lasts_until_the_client_closes(make_server, made):
 def test_lingering_ends_after_the_read_timeout(make_server, made):
     srv = make_server(Counting(), ConnectionPolicy(lingering_read_timeout=0.3),
                       accept_filter="data")
-    request = get("/x", extra=CLOSE)
-    for _ in range(2):
-        one_shot(srv.port, request)
-    c = Conn(srv.port)
-    c.send(request)
+    c = stored_then_sent(srv)
     assert c.response()[2] == b"static body\n"
     assert _wait(lambda: _listener(srv).open_answers == 1)
     assert _wait(lambda: _listener(srv).open_answers == 0, timeout=3)
@@ -226,11 +218,7 @@ def test_no_lingering_closes_at_once(make_server, made):
 
 def test_a_stop_closes_lingering_answers(make_server, made):
     srv = make_server(Counting(), accept_filter="data")
-    request = get("/x", extra=CLOSE)
-    for _ in range(2):
-        one_shot(srv.port, request)
-    c = Conn(srv.port)
-    c.send(request)
+    c = stored_then_sent(srv)
     assert c.response()[2] == b"static body\n"
     assert _wait(lambda: _listener(srv).open_answers == 1)
     t0 = time.monotonic()

@@ -59,13 +59,20 @@ def test_claim_release_and_letters():
     assert sb.process(1)[0] == 0
 
 
-def test_connection_hook_walks_the_states_and_counts():
-    sb = Scoreboard.create(2, 2)
-    sb.claim_process(0, os.getpid(), 0, 2)
-    board = WorkerBoard(sb, 0, 2, extended=True, generation=0)
+def _watched_board(procs: int, threads: int):
+    """Process 0's board (ExtendedStatus on), ready, and the list its
+    on_change appends the slots in use to."""
+    sb = Scoreboard.create(procs, threads)
+    sb.claim_process(0, os.getpid(), 0, threads)
+    board = WorkerBoard(sb, 0, threads, extended=True, generation=0)
     board.ready()
     changes = []
     board.on_change = lambda: changes.append(board.in_use)
+    return sb, board, changes
+
+
+def test_connection_hook_walks_the_states_and_counts():
+    sb, board, changes = _watched_board(2, 2)
     slot = board.open(FakeProto.client)
     assert sb.letters()[0] == "R"
     slot.writing(FakeReq())
@@ -92,12 +99,7 @@ def test_connection_hook_walks_the_states_and_counts():
 
 
 def test_a_connection_answered_at_accept_counts_without_holding_a_slot():
-    sb = Scoreboard.create(1, 2)
-    sb.claim_process(0, os.getpid(), 0, 2)
-    board = WorkerBoard(sb, 0, 2, extended=True, generation=0)
-    board.ready()
-    changes = []
-    board.on_change = lambda: changes.append(board.in_use)
+    sb, board, changes = _watched_board(1, 2)
     for _ in range(3):
         board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
     assert sb.letters() == "__"
