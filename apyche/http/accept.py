@@ -90,8 +90,10 @@ class Tails:
     write), then ap_lingering_close.  One epoll set for all of them; one
     timer sweeps deadlines while any are left."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, policy: ConnectionPolicy) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, policy: ConnectionPolicy,
+                 on_count: Callable[[int], None] | None = None) -> None:
         self._loop = loop
+        self._on_count = on_count    # told +1 / -1 as sockets come and go
         self._write_timeout = policy.timeout
         self._read_timeout = policy.lingering_read_timeout
         self._linger_max = policy.lingering_max
@@ -114,6 +116,8 @@ class Tails:
         fd = sock.fileno()
         entry = [sock, None, 0.0, 0.0]
         self._socks[fd] = entry
+        if self._on_count is not None:
+            self._on_count(1)
         if unsent:
             entry[1] = unsent
             entry[2] = self._loop.time() + self._write_timeout
@@ -148,6 +152,8 @@ class Tails:
         entry = self._socks.pop(fd, None)
         if entry is not None:
             entry[0].close()    # also leaves the epoll set
+            if self._on_count is not None:
+                self._on_count(-1)
         if not self._socks and self._closing:
             self._shut()
 
@@ -256,7 +262,7 @@ class Listener:
         # a wildcard listener's connections each have their own local
         # address (vhosts by IP): ask the accepted socket for it
         self._local = None if local[0] in ("0.0.0.0", "::") else local
-        self._tails = (Tails(loop, policy)
+        self._tails = (Tails(loop, policy, scoreboard.add_lingering if scoreboard else None)
                        if _HAVE_EPOLL and sock.type == socket.SOCK_STREAM and defers_accept(sock)
                        else None)
         self._retry: asyncio.TimerHandle | None = None

@@ -13,7 +13,8 @@ full stop, as in Apache).  Four regions, all fixed-size::
               "how many are busy" is two ``bytes.count`` calls and the
               Scoreboard line is one ``translate``
     PROCESS   server_limit records (process_score): pid, generation,
-              quiescing, not_accepting, connections accepted, CPU times
+              quiescing, not_accepting, connections lingering off any slot
+              (answered at accept), connections accepted, CPU times
     WORKER    server_limit * thread_limit records (worker_score): counters,
               timings and - with ExtendedStatus - client, vhost, request
 
@@ -64,8 +65,8 @@ GLOBAL = struct.Struct("<8sIIIId4d")
 
 # process_score: pid, generation, quiescing, not_accepting, connections
 # accepted by this process, utime, stime (seconds, written by the worker).
-PROCESS = struct.Struct("<iIBB2xQdd")
-P_PID, P_GEN, P_QUIESCING, P_NOT_ACCEPTING, P_ACCEPTED, P_UTIME, P_STIME = range(7)
+PROCESS = struct.Struct("<iIBBHQdd")
+P_PID, P_GEN, P_QUIESCING, P_NOT_ACCEPTING, P_LINGERING, P_ACCEPTED, P_UTIME, P_STIME = range(8)
 
 # worker_score.  String fields are fixed width, NUL padded (Apache keeps
 # 32 bytes of client, 64 of request, 32 of vhost).
@@ -97,6 +98,7 @@ def _offsets(fmt: str) -> list[int]:
 W_OFFSETS = _offsets(WORKER.format)
 P_OFFSETS = _offsets(PROCESS.format)
 _Q = struct.Struct("<Q")
+_H = struct.Struct("<H")
 _D = struct.Struct("<d")
 _I = struct.Struct("<I")
 _W_ACCESS_BLOCK = struct.Struct("<QQQQQ")   # access, bytes, my_access, my_bytes, conn_bytes
@@ -227,7 +229,8 @@ class Scoreboard:
 
     def claim_process(self, proc: int, pid: int, generation: int, threads: int) -> None:
         """Master, just before/after fork: the record and slots belong to *pid*."""
-        PROCESS.pack_into(self.mm, self.layout.process_at(proc), pid, generation, 0, 0, 0, 0.0, 0.0)
+        PROCESS.pack_into(self.mm, self.layout.process_at(proc), pid, generation, 0, 0, 0, 0, 0.0,
+                          0.0)
         self.set_process_status(proc, SERVER_DEAD)
         self.set_process_status(proc, SERVER_STARTING, threads)
         lay = self.layout
@@ -251,6 +254,7 @@ class Scoreboard:
         struct.pack_into("<i", self.mm, off + P_OFFSETS[P_PID], 0)
         self.mm[off + P_OFFSETS[P_QUIESCING]] = 0
         self.mm[off + P_OFFSETS[P_NOT_ACCEPTING]] = 0
+        _H.pack_into(self.mm, off + P_OFFSETS[P_LINGERING], 0)
         self.set_process_status(proc, SERVER_DEAD)
 
     def set_quiescing(self, proc: int, value: bool = True) -> None:
@@ -316,6 +320,8 @@ class WorkerBoard:
         self.in_use = 0
         self.opened = 0
         self.status_base = sb.layout.status_off + proc * sb.layout.thread_limit
+        self.lingering_off = sb.layout.process_at(proc) + P_OFFSETS[P_LINGERING]
+        self.lingering = 0
         self.on_change = None          # called after open/close (accept control)
         # MaxConnectionsPerChild: on_change also runs when ``opened``
         # reaches it without a slot changing (answered_at_accept)
@@ -343,6 +349,14 @@ class WorkerBoard:
         if self.on_change is not None:
             self.on_change()
         return slot
+
+    def add_lingering(self, delta: int) -> None:
+        """A connection answered at accept opened (+1) or closed (-1): they
+        hold no slot while they finish writing and linger, but Apache's
+        event MPM counts them in its process's connections and
+        lingering_close, so the process record does."""
+        self.lingering += delta
+        _H.pack_into(self.mm, self.lingering_off, min(max(self.lingering, 0), 0xFFFF))
 
     def answered_at_accept(self, client, request, sent: int, duration: float) -> None:
         """A connection answered and handed to lingering close the moment

@@ -22,7 +22,8 @@ import time
 from dataclasses import dataclass
 
 from .. import SERVER_VERSION
-from .scoreboard import (SERVER_DEAD, SERVER_GRACEFUL, SERVER_IDLE_KILL, SERVER_READY,
+from .scoreboard import (P_GEN, P_LINGERING, P_NOT_ACCEPTING, P_PID, P_QUIESCING, P_STIME,
+                         P_UTIME, SERVER_DEAD, SERVER_GRACEFUL, SERVER_IDLE_KILL, SERVER_READY,
                          SERVER_STARTING, STATUS_LETTERS, Scoreboard)
 
 KBYTE = 1024
@@ -159,7 +160,8 @@ def snapshot(ctx: StatusContext) -> Snapshot:
     bcount = 0
     for i in range(lay.server_limit):
         ps = sb.process(i)
-        pid, gen, quiescing, not_accepting = ps[0], ps[1], ps[2], ps[3]
+        pid, gen, quiescing, not_accepting = ps[P_PID], ps[P_GEN], ps[P_QUIESCING], \
+            ps[P_NOT_ACCEPTING]
         letters = []
         t_busy = t_grace = t_idle = t_ka = t_close = t_conns = 0
         for j in range(lay.thread_limit):
@@ -196,9 +198,12 @@ def snapshot(ctx: StatusContext) -> Snapshot:
                     if bcount >= KBYTE:
                         snap.kbcount += bcount >> 10
                         bcount &= 0x3FF
-        if pid and (ps[5] or ps[6]):
-            snap.tu += ps[5]
-            snap.ts += ps[6]
+        if pid and (ps[P_UTIME] or ps[P_STIME]):
+            snap.tu += ps[P_UTIME]
+            snap.ts += ps[P_STIME]
+        # connections answered at accept and lingering hold no slot
+        t_conns += ps[P_LINGERING]
+        t_close += ps[P_LINGERING]
         snap.stat.append(letters)
         snap.pids.append(pid)
         if pid:
@@ -411,8 +416,8 @@ def _details(ctx: StatusContext, s: Snapshot, now: float, notable: bool, w) -> N
             if r["access_count"] == 0 and st in (SERVER_READY, SERVER_DEAD):
                 continue
             req_time = 0 if not r["start_time"] else max(0, int((r["stop_time"] - r["start_time"]) * 1000))
-            pid = r["pid"] or ps[0]
-            gen = r["generation"] if r["pid"] else ps[1]
+            pid = r["pid"] or ps[P_PID]
+            gen = r["generation"] if r["pid"] else ps[P_GEN]
             ss = int(now - r["last_used"]) if r["last_used"] else int(now)
             dur = r["duration_us"] // 1000
             request = esc(escape_logitem(r["request"]))

@@ -503,6 +503,9 @@ def test_replayed_requests_are_counted_on_the_scoreboard(make_server):
     path.write_bytes(b"x" * 10240)
     old = time.time() - 100
     os.utime(path, (old, old))
+    # a worker counts an answer just after sending it: the client may ask
+    # another worker for ?auto before that lands, so let counts settle
+    time.sleep(0.3)
     _, before = parse(srv.auto())
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
     try:
@@ -512,7 +515,40 @@ def test_replayed_requests_are_counted_on_the_scoreboard(make_server):
             assert r.status == 200 and len(r.read()) == 10240
     finally:
         conn.close()
+    time.sleep(0.3)
     _, after = parse(srv.auto())
     # the 20 answers plus the first ?auto request
     assert int(after["Total Accesses"]) - int(before["Total Accesses"]) == 21
     assert int(after["Total kBytes"]) - int(before["Total kBytes"]) >= 200
+
+
+def test_lingering_connections_answered_at_accept_show_in_server_status(make_server):
+    """Connections answered at accept hold no slot while they linger, but
+    ?auto counts them as Apache's event MPM does: ConnsTotal and
+    ConnsAsyncClosing (its lingering_close)."""
+    srv = make_server(extra="ExtendedStatus On")
+    index = srv.root / "htdocs" / "index.html"
+    os.utime(index, (time.time() - 100,) * 2)
+    srv.start()
+    for _ in range(12):     # stored in each worker that answers it twice
+        assert srv.get("/index.html").status == 200
+    request = b"GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    held = []
+    try:
+        for _ in range(8):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            s.sendall(request)
+            data = b""
+            while not data.endswith(b"hello\n"):
+                data += s.recv(4096)
+            held.append(s)      # read, but not closed: the server lingers
+        # every held connection lingers: on a slot ("C") if it reached a
+        # transport, off the slots if it was answered at accept
+        _, kv = parse(srv.auto())
+        closing = int(kv["ConnsAsyncClosing"])
+        assert closing >= 8, kv
+        assert int(kv["ConnsTotal"]) >= closing
+    finally:
+        for s in held:
+            s.close()
+    assert wait_for(lambda: int(parse(srv.auto())[1]["ConnsAsyncClosing"]) == 0, 5)

@@ -2,7 +2,7 @@
 
 import os
 
-from apyche.process.scoreboard import (GLOBAL, PROCESS, SERVER_BUSY_KEEPALIVE, SERVER_BUSY_READ,
+from apyche.process.scoreboard import (GLOBAL, P_LINGERING, PROCESS, SERVER_BUSY_KEEPALIVE, SERVER_BUSY_READ,
                                        SERVER_BUSY_WRITE, SERVER_CLOSING, SERVER_DEAD,
                                        SERVER_GRACEFUL, SERVER_READY, SERVER_STARTING,
                                        STATUS_LETTERS, WORKER, Layout, Scoreboard, WorkerBoard)
@@ -109,6 +109,10 @@ def test_a_connection_answered_at_accept_counts_without_holding_a_slot():
     assert (w["access_count"], w["bytes_served"], w["conn_count"], w["conn_bytes"]) == \
         (3, 2100, 1, 700)   # conn_* are the last connection's
     assert w["client"] == "192.0.2.9" and w["request"].startswith("GET /a-very-long-path/")
+    board.add_lingering(1)   # they linger off the slots, counted per process
+    board.add_lingering(1)
+    board.add_lingering(-1)
+    assert sb.process(0)[P_LINGERING] == 1 and sb.letters() == "__"
     board.max_opened = 4     # ... until MaxConnectionsPerChild is reached
     board.answered_at_accept(("192.0.2.9", 4444), FakeReq(), 700, 0.001)
     assert changes == [0]
