@@ -7,12 +7,14 @@ starts from the bytes already read."""
 
 from __future__ import annotations
 
+import errno
 import socket
 import time
 
 import pytest
 
 from apyche.http import ConnectionPolicy
+from apyche.http import accept as accept_module
 from apyche.http import protocol as protocol_module
 from apyche.http.accept import defers_accept, set_accept_filter
 
@@ -226,3 +228,35 @@ def test_a_stop_closes_lingering_answers(make_server, made):
     assert time.monotonic() - t0 < 4.0
     assert _listener(srv).open_answers == 0
     c.close()
+
+
+class _FailingAccepts:
+    """A listening socket whose next accept()s fail with EMFILE."""
+
+    def __init__(self, sock, failures):
+        self._real = sock
+        self.failures = failures
+
+    def _accept(self):
+        if self.failures:
+            self.failures -= 1
+            raise OSError(errno.EMFILE, "Too many open files")
+        return self._real._accept()
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_out_of_descriptors_pauses_accepting_then_resumes(make_server, monkeypatch, caplog):
+    monkeypatch.setattr(accept_module, "ACCEPT_RETRY_SECONDS", 0.2)
+    srv = make_server(Counting(), accept_filter="data")
+    listener = _listener(srv)
+    failing = _FailingAccepts(listener._sock, 1)
+    listener._sock = failing
+    t0 = time.monotonic()
+    with caplog.at_level("ERROR", logger="apyche.http"):
+        status, _, body, _ = one_shot(srv.port, REQUEST)
+    assert status == 200 and body == b"static body\n"
+    assert failing.failures == 0
+    assert time.monotonic() - t0 >= 0.15          # it waited, it did not spin
+    assert any("Too many open files" in r.getMessage() for r in caplog.records)
