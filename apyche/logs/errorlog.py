@@ -35,6 +35,7 @@ loggers work (``writer.FileSink`` / ``writer.PipeSink``).
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import struct
 import threading
@@ -768,3 +769,39 @@ class ErrorLog:
 
     def close(self) -> None:
         self.sink.close()
+
+
+
+class ErrorLogHandler(logging.Handler):
+    """A ``logging`` handler that writes to a server's ErrorLog, so that
+    what the protocol layer reports through Python's logging (an accept()
+    that failed, a hook that raised) reaches the error log in Apache's line
+    shape instead of a worker's stderr.  One line per record: an exception
+    is named, its traceback is not written."""
+
+    _LEVELS = ((logging.CRITICAL, CRIT), (logging.ERROR, ERROR), (logging.WARNING, WARN),
+               (logging.INFO, INFO))
+
+    def __init__(self, error_log: ErrorLog, module: str = "core") -> None:
+        super().__init__()
+        self.error_log = error_log
+        self.module = module
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = next((ours for py, ours in self._LEVELS if record.levelno >= py), DEBUG)
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            message = f"{message}: {type(exc).__name__}: {exc}"
+        try:
+            self.error_log.log(level, self.module, message)
+        except Exception:   # the error log itself failing: nothing to tell
+            pass
+
+    def install(self, name: str) -> None:
+        """Route logger *name* here, instead of on to stderr."""
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if isinstance(h, ErrorLogHandler)]:
+            logger.removeHandler(old)
+        logger.addHandler(self)
+        logger.propagate = False

@@ -34,7 +34,7 @@ from .. import SERVER_VERSION
 from ..config.model import ServerConfig
 from ..config.words import getword, split_words
 from ..http.response import FileBody, Response
-from ..logs.errorlog import ERROR, INFO
+from ..logs.errorlog import ERROR, INFO, ErrorLogHandler
 from ..logs.format import LogRecord
 from ..semantics import errorpages
 from ..semantics.dates import format_http_date
@@ -148,9 +148,11 @@ class Site:
 
     def bind_loop(self, loop) -> None:
         """The event loop this site answers on (in a worker, after fork):
-        replay validation ticks and access-log batches follow it."""
+        replay validation ticks and access-log batches follow it, and what
+        the protocol layer logs goes to the main server's ErrorLog."""
         self._replay_state.tick.loop = loop
         self.logs.sinks.bind_loop(loop)
+        ErrorLogHandler(self.logs.error[0]).install("apyche.http")
 
     # -- the fast path -----------------------------------------------------------
     # A plain GET/HEAD of a static file, asked again, is answered from what

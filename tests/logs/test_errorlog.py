@@ -341,3 +341,48 @@ def test_error_log_file_and_pipe(tmp_path):
     ErrorLog(p).log(ERROR, "core", "to pipe")
     p.close()
     assert out.read_text().endswith("] to pipe\n")
+
+
+def test_library_log_records_reach_the_error_log_in_apaches_shape(tmp_path):
+    """What apyche's protocol layer logs through Python's logging (a failed
+    accept(), a hook that raised) is written by the server's ErrorLog: one
+    line in Apache's shape, no traceback - once Site.bind_loop installed
+    the handler, as a worker does."""
+    import asyncio
+    import logging
+
+    from apyche.config.walk import load_config
+    from apyche.logs.errorlog import ErrorLogHandler
+    from apyche.server.site import Site
+
+    (tmp_path / "www").mkdir()
+    (tmp_path / "logs").mkdir()
+    conf = tmp_path / "httpd.conf"
+    conf.write_text(f"ServerName x\nErrorLog {tmp_path}/logs/error.log\n"
+                    f"DocumentRoot {tmp_path}/www\n")
+    site = Site(load_config(str(conf), str(tmp_path), env={}))
+    logger = logging.getLogger("apyche.http")
+    saved = (list(logger.handlers), logger.propagate)
+    loop = asyncio.new_event_loop()
+    try:
+        site.bind_loop(loop)
+        site.bind_loop(loop)          # a second binding replaces the first
+        assert sum(isinstance(h, ErrorLogHandler) for h in logger.handlers) == 1
+        logger.error("accept: (client socket) %s", OSError(24, "Too many open files"))
+        try:
+            raise ValueError("bad hook")
+        except ValueError:
+            logger.exception("on_complete failed")
+        logger.debug("not at LogLevel warn")
+        site.logs.flush()
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.propagate = saved[1]
+        loop.close()
+        site.logs.close()
+    lines = (tmp_path / "logs" / "error.log").read_text().splitlines()
+    assert len(lines) == 2, lines
+    assert re.match(r"\[.+\] \[core:error\] \[pid \d+:tid \d+\] accept: \(client socket\) "
+                    r"\[Errno 24\] Too many open files$", lines[0]), lines[0]
+    assert re.match(r"\[.+\] \[core:error\] \[pid \d+:tid \d+\] on_complete failed: "
+                    r"ValueError: bad hook$", lines[1]), lines[1]
