@@ -106,6 +106,9 @@ _W_TIMES = struct.Struct("<dd")             # start_time, stop_time
 # W_ACCESS .. W_DURATION, contiguous: the counters and times one answer
 # updates, read and written in one go
 _W_COUNTS = struct.Struct("<QQQQQIxxxxddddQ")
+# protocol, vhost and request: adjacent in WORKER, written as one block
+_W_DETAILS = struct.Struct("16s32s64s")
+assert W_OFFSETS[W_VHOST] == W_OFFSETS[W_PROTOCOL] + 16 == W_OFFSETS[W_REQUEST] - 32
 
 
 class Layout:
@@ -322,6 +325,8 @@ class WorkerBoard:
         self.status_base = sb.layout.status_off + proc * sb.layout.thread_limit
         self.lingering_off = sb.layout.process_at(proc) + P_OFFSETS[P_LINGERING]
         self.lingering = 0
+        self.worker_offs = [sb.layout.worker_at(proc, t) for t in range(threads)]
+        self._details: dict[int, tuple] = {}   # id(request) -> (request, details block)
         self.on_change = None          # called after open/close (accept control)
         # MaxConnectionsPerChild: on_change also runs when ``opened``
         # reaches it without a slot changing (answered_at_accept)
@@ -358,16 +363,48 @@ class WorkerBoard:
         self.lingering += delta
         _H.pack_into(self.mm, self.lingering_off, min(max(self.lingering, 0), 0xFFFF))
 
+    def write_details(self, off: int, request) -> None:
+        """ExtendedStatus: the request's protocol, vhost and request line
+        into the worker record at ``off`` (ap_update_child_status)."""
+        cached = self._details.get(id(request))
+        if cached is None or cached[0] is not request:
+            line = request.request_line
+            if len(line) > 63:
+                line = line[:63]
+            namer = self.vhost_of
+            host = namer(request) if namer is not None else (request.get("Host") or "")
+            block = _W_DETAILS.pack(f"http/{request.http_version}".encode()[:15],
+                                    host.encode("utf-8", "replace")[:31],
+                                    line.encode("utf-8", "replace")[:63])
+            if len(self._details) >= 256:
+                self._details.clear()
+            cached = self._details[id(request)] = (request, block)
+        start = off + W_OFFSETS[W_PROTOCOL]
+        self.mm[start:start + _W_DETAILS.size] = cached[1]
+
     def answered_at_accept(self, client, request, sent: int, duration: float) -> None:
         """A connection answered and handed to lingering close the moment
         it was accepted (apyche/http/accept.py): it counts as opened and
         its request is counted on a free slot, which it never holds (as
-        Apache's event MPM keeps lingering connections off its workers)."""
+        Apache's event MPM keeps lingering connections off its workers) -
+        what ConnSlot's open, answered_again and close would write, in one
+        go (this is per connection on the one-request path)."""
         self.opened += 1
         if self.free:
-            slot = ConnSlot(self, self.free[-1], client)
-            slot.answered_again(request, sent, duration, False)
-            self.mm[slot.pos] = SERVER_GRACEFUL if self.graceful else SERVER_READY
+            off = self.worker_offs[self.free[-1]]
+            mm = self.mm
+            now = time.time()
+            base = off + W_OFFSETS[W_ACCESS]
+            (access, nbytes, my_access, my_bytes, _conn_bytes, _conn_count, _start, _stop,
+             _last, conn_start, total_us) = _W_COUNTS.unpack_from(mm, base)
+            _W_COUNTS.pack_into(mm, base, access + 1, nbytes + sent, my_access + 1,
+                                my_bytes + sent, sent, 1, now - duration, now, now, conn_start,
+                                total_us + int(duration * 1e6))
+            if self.extended:
+                ip = client[0] if client else ""
+                struct.pack_into("32s", mm, off + W_OFFSETS[W_CLIENT], ip.encode()[:31])
+                if request is not None:
+                    self.write_details(off, request)
         # no slot changed hands: accept control only cares when this was
         # the child's last connection
         if self.on_change is not None and self.max_opened and self.opened >= self.max_opened:
@@ -447,18 +484,7 @@ class ConnSlot:
     def _details(self, request) -> None:
         if request is not self._shown:
             self._shown = request
-            off = self.off
-            line = request.request_line
-            if len(line) > 63:
-                line = line[:63]
-            namer = self.board.vhost_of
-            host = namer(request) if namer is not None else (request.get("Host") or "")
-            struct.pack_into("64s", self.mm, off + W_OFFSETS[W_REQUEST],
-                             line.encode("utf-8", "replace")[:63])
-            struct.pack_into("32s", self.mm, off + W_OFFSETS[W_VHOST],
-                             host.encode("utf-8", "replace")[:31])
-            struct.pack_into("16s", self.mm, off + W_OFFSETS[W_PROTOCOL],
-                             f"http/{request.http_version}".encode()[:15])
+            self.board.write_details(self.off, request)
 
     def answered_again(self, request, sent: int, duration: float, keepalive: bool) -> None:
         """A replayed answer (apyche/http/replay.py): ``writing``, ``done``
