@@ -363,10 +363,12 @@ class WorkerBoard:
         self.lingering += delta
         _H.pack_into(self.mm, self.lingering_off, min(max(self.lingering, 0), 0xFFFF))
 
-    def write_details(self, off: int, request) -> None:
+    def write_details(self, off: int, request, remember: bool = True) -> None:
         """ExtendedStatus: the request's protocol, vhost and request line
-        into the worker record at ``off`` (ap_update_child_status)."""
-        cached = self._details.get(id(request))
+        into the worker record at ``off`` (ap_update_child_status).  The
+        block is kept for a request that will be shown again (a replayed
+        answer's sample request), not for a parsed one."""
+        cached = self._details.get(id(request)) if remember else None
         if cached is None or cached[0] is not request:
             line = request.request_line
             if len(line) > 63:
@@ -376,9 +378,11 @@ class WorkerBoard:
             block = _W_DETAILS.pack(f"http/{request.http_version}".encode()[:15],
                                     host.encode("utf-8", "replace")[:31],
                                     line.encode("utf-8", "replace")[:63])
-            if len(self._details) >= 256:
-                self._details.clear()
-            cached = self._details[id(request)] = (request, block)
+            cached = (request, block)
+            if remember:
+                if len(self._details) >= 256:
+                    self._details.clear()
+                self._details[id(request)] = cached
         start = off + W_OFFSETS[W_PROTOCOL]
         self.mm[start:start + _W_DETAILS.size] = cached[1]
 
@@ -479,12 +483,12 @@ class ConnSlot:
         self.t_start = now
         _W_TIMES.pack_into(self.mm, self.off + W_OFFSETS[W_START], now, 0.0)
         if self.board.extended and request is not None:
-            self._details(request)
+            self._details(request, False)
 
-    def _details(self, request) -> None:
+    def _details(self, request, remember: bool) -> None:
         if request is not self._shown:
             self._shown = request
-            self.board.write_details(self.off, request)
+            self.board.write_details(self.off, request, remember)
 
     def answered_again(self, request, sent: int, duration: float, keepalive: bool) -> None:
         """A replayed answer (apyche/http/replay.py): ``writing``, ``done``
@@ -492,7 +496,7 @@ class ConnSlot:
         now = time.time()
         self.t_start = now - duration
         if self.board.extended and request is not None:
-            self._details(request)
+            self._details(request, True)
         self._count(sent, duration, now, self.t_start)
         self.mm[self.pos] = SERVER_BUSY_KEEPALIVE if keepalive else SERVER_BUSY_WRITE
 
