@@ -771,7 +771,6 @@ class ErrorLog:
         self.sink.close()
 
 
-
 class ErrorLogHandler(logging.Handler):
     """A ``logging`` handler that writes to a server's ErrorLog, so that
     what the protocol layer reports through Python's logging (an accept()
