@@ -875,11 +875,14 @@ class LogFormat:
     result costs one generated function call per request.
     """
 
-    __slots__ = ("source", "items", "format", "_code")
+    __slots__ = ("source", "items", "format", "_code", "reads_request_headers")
 
     def __init__(self, source: str):
         self.source = source
         self.items = parse_format(source)
+        # whether a line depends on request headers (beyond what the
+        # request line and the chosen server fix); decided once, here
+        self.reads_request_headers = any(it.handler in _FROM_HEADERS for it in self.items)
         self._code, self.format = _generate(self.items, "<LogFormat %r>" % source[:60])
 
     def __call__(self, record: LogRecord) -> str:
@@ -887,12 +890,6 @@ class LogFormat:
 
     def format_bytes(self, record: LogRecord) -> bytes:
         return self.format(record).encode("utf-8", "surrogateescape")
-
-    @property
-    def reads_request_headers(self) -> bool:
-        """Whether a line depends on request headers (beyond what the
-        request line and the chosen server fix)."""
-        return any(it.handler in _FROM_HEADERS for it in self.items)
 
     def specialize(self, sample: LogRecord) -> Callable[[LogRecord], str]:
         """A formatter for requests that differ from *sample* only in what

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from benchproc import free_port, stop, wait_port, wrk_rps  # beside this script
 
 MODULES = "/usr/lib/apache2/modules"
 
@@ -87,23 +85,6 @@ SCENARIOS = [("keep-alive 10 KB", "/10k.html", []),
              ("close 10 KB", "/10k.html", ["-H", "Connection: close"])]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
 def start(name: str, run: str, docroot: str, port: int) -> subprocess.Popen:
     if name == "nginx":
         conf = f"{run}/nginx.conf"
@@ -128,23 +109,8 @@ def start(name: str, run: str, docroot: str, port: int) -> subprocess.Popen:
     return proc
 
 
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def wrk(port: int, path: str, extra: list[str], duration: int, conns: int) -> float:
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{duration}s", *extra,
-                          f"http://127.0.0.1:{port}{path}"],
-                         capture_output=True, text=True, timeout=duration + 30).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(m.group(1)) if m else 0.0
+    return wrk_rps(port, path, duration, threads=2, conns=conns, extra=extra)
 
 
 def main() -> int:

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from benchproc import free_port, stop, wait_port, wrk_rps  # beside this script
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("APYCHE_SHARED", HERE.parents[2] / "shared")) / "bench"
@@ -37,12 +35,6 @@ request = function()
    return wrk.format(nil, nil, {["X-Request-Number"] = tostring(counter)})
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def render(template: str, run: Path, name: str, port: int) -> Path:
@@ -73,34 +65,15 @@ def start(name: str, run: Path) -> tuple[subprocess.Popen, int]:
         argv = [sys.executable, "-m", "apyche", "-f", str(conf), "-d", str(run), "-DFOREGROUND"]
     proc = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
-    for _ in range(150):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.1)
+    if wait_port(port, 15.0):
+        return proc, port
     stop(proc)
     raise RuntimeError(f"{name} did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
 def wrk(port: int, duration: int, script: Path | None) -> float:
-    extra = ["-s", str(script)] if script else []
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c50", f"-d{duration}s", *extra,
-                          f"http://127.0.0.1:{port}/10k.html"],
-                         capture_output=True, text=True, timeout=duration + 30).stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return float(m.group(1)) if m else 0.0
+    return wrk_rps(port, "/10k.html", duration, extra=["-s", str(script)] if script else [],
+                   prefix=["taskset", "-c", "1"])
 
 
 def main() -> int:
