@@ -252,6 +252,7 @@ class Listener:
         self._state = state
         self._board = scoreboard
         self._persistent = policy.persistent
+        self._limits = policy.head_limits
         sock.setblocking(False)
         sock.listen(backlog)
         self._fd = sock.fileno()
@@ -379,14 +380,16 @@ class Listener:
             except OSError:
                 return False
         replays = state.replays.get(local)
-        replay = replays.get(first) if replays else None
+        if not replays:
+            return False
+        key, replay = replays.lookup(first, *self._limits)
         # ap_set_keepalive on a connection's first request: it stays open
         # when the client wants it and KeepAlive allows it
         if replay is None or (replay.keep_alive and self._persistent):
             return False
         body = replay.hook.check()
         if body is None:
-            replays.pop(first, None)   # stale: the handler decides again
+            replays.pop(key, None)   # stale: the handler decides again
             return False
         start_us = time.time_ns() // 1000
         message, sent = replay.message(body, False)

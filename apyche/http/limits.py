@@ -61,6 +61,14 @@ class ConnectionPolicy:
         (ap_set_keepalive: KeepAlive On and KeepAliveTimeout > 0)."""
         return self.keep_alive and self.keep_alive_timeout > 0
 
+    @property
+    def head_limits(self) -> tuple[int, int, int]:
+        """LimitRequestLine, LimitRequestFieldSize and LimitRequestFields as
+        the protocol checks a parsed head: the field size is of name and
+        value, without the ": " between them."""
+        return (self.limit_request_line, self.limit_request_field_size - 2,
+                self.limit_request_fields)
+
     def __post_init__(self) -> None:
         for name in ("keep_alive_timeout", "timeout", "lingering_read_timeout", "lingering_max"):
             if getattr(self, name) < 0:

@@ -110,7 +110,7 @@ from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInval
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
 from .limits import ConnectionPolicy
-from .replay import MAX_KEY_BYTES, Replay, ReplayTable
+from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, status_line)
@@ -229,9 +229,7 @@ def _policy_values(p: ConnectionPolicy) -> tuple:
     key = id(p)
     found = _POLICY_VALUES.get(key)
     if found is None or found[0] is not p:
-        values = (p.limit_request_line,
-                  p.limit_request_field_size - 2,   # "Name: value" minus ": "
-                  p.limit_request_fields, p.max_pipelined, p.keep_alive_timeout,
+        values = (*p.head_limits, p.max_pipelined, p.keep_alive_timeout,
                   p.persistent, p.max_keep_alive_requests,
                   f"Server: {p.server_header}\r\n" if p.server_header else "")
         if len(_POLICY_VALUES) > 64:
@@ -465,8 +463,9 @@ class HttpProtocol(asyncio.Protocol):
         # a stored request? (only small reads between requests are looked
         # up: hashing every chunk of an upload would cost more than it finds)
         if self._replays and len(data) <= MAX_KEY_BYTES and self._cur is None:
-            replay = self._replays.get(data)
-            if replay is not None and self._answer_again(replay, data):
+            key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
+                                               self._limit_fields)
+            if replay is not None and self._answer_again(replay, key):
                 return
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
@@ -1247,21 +1246,33 @@ class HttpProtocol(asyncio.Protocol):
         """Store the answer just sent under the request's raw bytes, if its
         framing cannot differ the next time (http/replay.py)."""
         req = cycle.request
+        raw = cycle.raw
         if (cycle.error is not None or req.has_body or req.expect_100 or cycle.force_close
                 or response.close or "keep-alive" in cycle.conn_tokens or not out[1]
-                or not self._replays.admit(cycle.raw)):
+                or len(raw) > MAX_KEY_BYTES):
+            return
+        table = self._replays
+        keys = [raw] if table.admit(raw) else []
+        if getattr(response.replay, "shared", False):
+            # the answer holds for any request of this line and Host: store
+            # it under the request's shape too (http/replay.py)
+            shape = shape_key(raw, self._limit_line, self._limit_field, self._limit_fields)
+            if shape is not None and table.admit(shape):
+                keys.append(shape)
+        if not keys:
             return
         # out: status line, Date, Server, handler headers..., [Connection
         # headers at ka_at:ka_end], Content-Type, blank line
         rest = "".join(out[2:ka_at])
         tail = "".join(out[ka_end:])
-        self._replays.remember(cycle.raw, Replay(
-            response.replay, req, out[0].encode("latin-1"),
-            (rest + tail).encode("latin-1"),
-            (rest + "Connection: close\r\n" + tail).encode("latin-1"),
-            cycle.head_only, req.keep_alive))
+        replay = Replay(response.replay, req, out[0].encode("latin-1"),
+                        (rest + tail).encode("latin-1"),
+                        (rest + "Connection: close\r\n" + tail).encode("latin-1"),
+                        cycle.head_only, req.keep_alive)
+        for key in keys:
+            table.remember(key, replay)
 
-    def _answer_again(self, replay: Replay, data: bytes) -> bool:
+    def _answer_again(self, replay: Replay, key) -> bool:
         """Answer a read that repeats a stored request, or return False to
         parse it.  The steps of _run_queue/_send/_finish for this one case."""
         if (self._active is not None or self._queue or self._in_head or self._cur is not None
@@ -1269,7 +1280,7 @@ class HttpProtocol(asyncio.Protocol):
             return False
         body = replay.hook.check()
         if body is None:
-            self._replays.pop(data, None)   # stale: the handler decides again
+            self._replays.pop(key, None)   # stale: the handler decides again
             return False
         start_us = time.time_ns() // 1000
         self._completed_msgs += 1

@@ -27,9 +27,27 @@ request: keep-alive (MaxKeepAliveRequests, KeepAlive, graceful stop), the
 Date header, the idle timer, the scoreboard.  Only requests whose framing
 cannot differ are stored: no body, no "Expect", no "keep-alive" token
 (whose response header counts down), no protocol error.
+
+Requests for the same file rarely repeat byte for byte across clients: a
+browser's cookies, User-Agent and Accept lines differ, a load generator may
+number its requests.  A hook may therefore say that its answer holds for
+*every* request with the same request line and Host (``shared``): none of
+the other fields changes the answer or its log line.  Such an answer is
+also stored under the request's *shape* (:func:`shape_key`): the request
+line, the Host value and the Connection value of a head simple enough to
+vouch for without the parser - GET or HEAD, origin-form, HTTP/1.0 or 1.1,
+CRLF line ends, token names, values of visible ASCII, within the request
+limits, and none of the fields that change framing or the answer
+(Content-Length, Transfer-Encoding, Expect, Upgrade, Range, If-*).  A read
+whose bytes are not stored but whose shape is gets the stored answer.  The
+key holds the whole request line, so a shape is only ever found for a line
+the parser accepted before; and the fields it skips are ones the parser
+accepts too.
 """
 
 from __future__ import annotations
+
+import re
 
 from .response import http_date_line_bytes
 
@@ -37,6 +55,53 @@ from .response import http_date_line_bytes
 # (a 1-2 KiB browser head with cookies is), nor more heads than this.
 MAX_KEY_BYTES = 4096
 MAX_ENTRIES = 4096
+
+
+# A head shape_key vouches for (see the module's docstring): the request
+# line, then fields of RFC 9110 token names and visible-ASCII values.
+_TCHAR = rb"!#$%&'*+.^_`|~0-9A-Za-z-"
+_SIMPLE_HEAD = re.compile(
+    rb"((?:GET|HEAD) /[!-\"$-~]* HTTP/1\.[01])\r\n"
+    rb"((?:[" + _TCHAR + rb"]+:[ \t!-~]*\r\n)*)\r\n")
+# The fields that decide a shape (Host, Connection) or rule one out.
+_NOTED = re.compile(
+    rb"(?:^|\n)(host|connection|content-length|transfer-encoding|expect|upgrade"
+    rb"|proxy-connection|range|if-[" + _TCHAR + rb"]*):[ \t]*([ \t!-~]*)\r",
+    re.IGNORECASE)
+
+
+def shape_key(data: bytes, limit_line: int, limit_field: int,
+              limit_fields: int) -> tuple | None:
+    """The shape of a request head: (request line, Host, Connection or
+    None), or None when the head is not simple enough to answer from its
+    shape (then the parser decides).  Values are as the parser gives them:
+    without leading whitespace, with trailing whitespace.  The limits are LimitRequestLine,
+    LimitRequestFieldSize (of name and value, as the protocol counts it)
+    and LimitRequestFields: a head that might break one is left to the
+    parser, which answers 414 or 400."""
+    if len(data) > MAX_KEY_BYTES:
+        return None
+    m = _SIMPLE_HEAD.fullmatch(data)
+    if m is None:
+        return None
+    line, fields = m.groups()
+    if (len(line) > limit_line or len(fields) > limit_field
+            or fields.count(b"\n") > limit_fields):
+        return None
+    host = connection = None
+    for name, value in _NOTED.findall(fields):
+        name = name.lower()
+        if name == b"host":
+            if host is not None:
+                return None       # two Host fields: 400
+            host = value
+        elif name == b"connection":
+            connection = value if connection is None else connection + b", " + value
+        else:
+            return None
+    if host is None:
+        return None
+    return (line, host, connection)
 
 
 class Replay:
@@ -66,25 +131,36 @@ class Replay:
 
 
 class ReplayTable(dict):
-    """raw request bytes -> Replay, for one listening address.
+    """raw request bytes, or a request's shape -> Replay, for one listening
+    address.
 
     A head is stored the second time it is answered, not the first: a
     stream of one-off requests (a counter in a header, a fresh cookie)
     would otherwise pay for building answers nobody asks for again.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_seen", "has_shapes")
 
     def __init__(self) -> None:
         super().__init__()
         self._seen: set[int] = set()
+        self.has_shapes = False     # any shape_key stored since the last clear
 
-    def admit(self, raw: bytes) -> bool:
-        """Whether to store an answer for *raw* now."""
-        if len(raw) > MAX_KEY_BYTES:
-            return False
+    def lookup(self, data: bytes, limit_line: int, limit_field: int,
+               limit_fields: int) -> tuple[object, Replay | None]:
+        """The stored answer for a read, and the key it is stored under:
+        the read's bytes, else its shape (the limits as for shape_key)."""
+        replay = self.get(data)
+        if replay is None and self.has_shapes:
+            shape = shape_key(data, limit_line, limit_field, limit_fields)
+            if shape is not None:
+                return shape, self.get(shape)
+        return data, replay
+
+    def admit(self, key) -> bool:
+        """Whether to store an answer under *key* (raw bytes, or a shape) now."""
         seen = self._seen
-        h = hash(raw)
+        h = hash(key)
         if h in seen:
             return True
         if len(seen) >= MAX_ENTRIES:
@@ -92,7 +168,10 @@ class ReplayTable(dict):
         seen.add(h)
         return False
 
-    def remember(self, raw: bytes, replay: Replay) -> None:
+    def remember(self, raw, replay: Replay) -> None:
         if len(self) >= MAX_ENTRIES:
             self.clear()    # crude, and rare: a fresh start beats an LRU per request
+            self.has_shapes = False
+        if type(raw) is tuple:
+            self.has_shapes = True
         self[raw] = replay

@@ -192,10 +192,12 @@ class Site:
             except OSError:
                 return None
             body = FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
-        self._inflight[id(request)] = entry.exchange
         response = Response(200, entry.headers, body)   # a tuple: its head is rendered once
         if small:
-            response.replay = entry.hook_for(self, request, response)
+            hook = response.replay = entry.hook_for(self, request, response)
+            if hook.shared:
+                return response     # log_access logs it through the hook alone
+        self._inflight[id(request)] = entry.exchange
         return response
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:

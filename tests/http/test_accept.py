@@ -100,6 +100,23 @@ def test_closing_repeats_are_answered_without_a_protocol(make_server, made):
     assert _wait(lambda: _listener(srv).open_answers == 0)
 
 
+def test_closing_requests_differing_in_other_fields_share_a_shared_answer(make_server, made):
+    handler = Counting(shared=True)
+    srv = make_server(handler, accept_filter="data")
+    answers = [one_shot(srv.port, get("/x", extra=b"X-N: %d\r\n" % i + CLOSE))
+               for i in range(5)]
+    # stored under its shape the second time one is answered; then
+    # answered at accept whatever the other fields say
+    assert handler.calls == 2 and made[0] == 2
+    assert [a[2] for a in answers] == [b"static body\n"] * 5
+    assert _wait(lambda: len(handler.log) == 3)
+    # a stale shape goes back to the handler, as stale bytes do
+    handler.hooks[1].valid = False
+    handler.body = b"new body\n"
+    assert one_shot(srv.port, get("/x", extra=b"X-N: 9\r\n" + CLOSE))[2] == b"new body\n"
+    assert handler.calls == 3 and made[0] == 3
+
+
 def test_head_and_http10_one_shots(make_server, made):
     handler = Counting()
     srv = make_server(handler, accept_filter="data")

@@ -5,11 +5,15 @@ answered it: keep-alive countdown, Connection: close, HEAD, Date, and back
 to the handler the moment the hook says the answer no longer holds.
 
 An answer is stored the second time its request bytes are seen, so the
-handler answers the first two of any series."""
+handler answers the first two of any series.  A hook that is ``shared``
+also stores its answer under the request's shape (line, Host, Connection):
+requests that differ only in other fields get it too."""
 
 from __future__ import annotations
 
 import time
+
+import pytest
 
 from apyche.http import ConnectionPolicy, Response
 
@@ -19,11 +23,12 @@ from .conftest import Conn, get
 class Counting:
     """A handler that attaches a hook to its answers and counts its calls."""
 
-    def __init__(self, body=b"static body\n") -> None:
+    def __init__(self, body=b"static body\n", shared=False) -> None:
         self.calls = 0
         self.hooks: list = []
         self.body = body
         self.log: list[tuple] = []
+        self.shared = shared    # answers hold whatever the other fields say
 
     def __call__(self, request):
         self.calls += 1
@@ -32,6 +37,7 @@ class Counting:
         if request.method == "HEAD":
             response.headers.append(("Content-Length", str(len(self.body))))
         hook = _Hook(self.body, self.log)
+        hook.shared = self.shared
         self.hooks.append(hook)
         response.replay = hook
         return response
@@ -252,3 +258,82 @@ def test_a_body_that_repeats_a_stored_request_is_still_a_body(make_server):
     assert handler.calls == 3
     # and the connection is in sync: the next request is answered once
     assert c.send(get("/f")).response()[2] == b"static body\n"
+
+
+# -- shapes: a shared answer for requests that differ in other fields
+
+def _numbered(i, extra=b""):
+    return get("/f", extra=b"X-Request-Number: %d\r\n" % i + extra)
+
+
+def test_a_shared_answer_is_given_to_requests_differing_in_other_fields(make_server):
+    handler = Counting(shared=True)
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    answers = [c.send(_numbered(i)).response() for i in range(6)]
+    assert handler.calls == 2 and handler.hooks[1].checks == 4
+    for status, headers, body in answers:
+        assert status == 200 and body == b"static body\n"
+        assert _same_but_date(headers, answers[0][1])
+    deadline = time.monotonic() + 5
+    while len(handler.log) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [entry[1:] for entry in handler.log] == [(12, k, True) for k in range(3, 7)]
+    # another target, Host or Connection is another shape
+    c.send(get("/g", extra=b"X-Request-Number: 7\r\n")).response()
+    c.send(get("/f", host=b"b", extra=b"X-Request-Number: 8\r\n")).response()
+    assert handler.calls == 4
+    last = Conn(srv.port).send(_numbered(9, b"Connection: close\r\n")).response()
+    assert last[1]["connection"] == "close" and handler.calls == 5
+
+
+def test_an_answer_not_shared_is_not_given_by_shape(make_server):
+    handler = Counting()
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    for i in range(4):
+        c.send(_numbered(i)).response()
+    assert handler.calls == 4
+
+
+@pytest.mark.parametrize("extra", [b"Range: bytes=0-3\r\n", b'If-None-Match: "e1"\r\n',
+                                   b"If-Modified-Since: Thu, 01 Jan 2026 00:00:00 GMT\r\n",
+                                   b"Expect: 100-continue\r\n", b"Host: a\r\n",
+                                   b"Bad Name: x\r\n", b"X-Folded: a\r\n b\r\n"])
+def test_fields_a_shape_cannot_vouch_for_go_to_the_parser(make_server, extra):
+    handler = Counting(shared=True)
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    for i in range(3):
+        c.send(_numbered(i)).response()
+    assert handler.calls == 2
+    status = c.send(_numbered(3, extra)).response()[0]
+    # the handler's own answer, or the parser's 400 (a second Host, a bad
+    # name, a folded line); never the stored answer
+    assert handler.calls == 3 or status == 400
+
+
+def test_a_stale_shared_answer_goes_back_to_the_handler(make_server):
+    handler = Counting(shared=True)
+    srv = make_server(handler)
+    c = Conn(srv.port)
+    for i in range(3):
+        c.send(_numbered(i)).response()
+    handler.hooks[1].valid = False
+    handler.body = b"new body\n"
+    assert c.send(_numbered(3)).response()[2] == b"new body\n"
+    assert handler.calls == 3
+    # the shape was seen before: the new answer is stored at once
+    assert c.send(_numbered(4)).response()[2] == b"new body\n"
+    assert c.send(_numbered(5)).response()[2] == b"new body\n"
+    assert handler.calls == 3 and handler.hooks[2].checks == 2
+
+
+def test_a_shape_over_the_field_limit_is_the_parsers_400(make_server):
+    handler = Counting(shared=True)
+    srv = make_server(handler, policy=ConnectionPolicy(limit_request_fields=3))
+    c = Conn(srv.port)
+    for i in range(3):
+        assert c.send(_numbered(i)).response()[0] == 200
+    status = c.send(_numbered(3, b"X-A: 1\r\nX-B: 2\r\n")).response()[0]
+    assert status == 400 and handler.calls == 2
