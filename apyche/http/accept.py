@@ -93,7 +93,10 @@ class Tails:
     def __init__(self, loop: asyncio.AbstractEventLoop, policy: ConnectionPolicy,
                  on_count: Callable[[int], None] | None = None) -> None:
         self._loop = loop
-        self._on_count = on_count    # told +1 / -1 as sockets come and go
+        # told how many sockets came (+) or went (-) since it was last told,
+        # once per batch of accepts, of events, of a sweep (report())
+        self._on_count = on_count
+        self._reported = 0
         self._write_timeout = policy.timeout
         self._read_timeout = policy.lingering_read_timeout
         self._linger_max = policy.lingering_max
@@ -116,8 +119,6 @@ class Tails:
         fd = sock.fileno()
         entry = [sock, None, 0.0, 0.0]
         self._socks[fd] = entry
-        if self._on_count is not None:
-            self._on_count(1)
         if unsent:
             entry[1] = unsent
             entry[2] = self._loop.time() + self._write_timeout
@@ -152,10 +153,15 @@ class Tails:
         entry = self._socks.pop(fd, None)
         if entry is not None:
             entry[0].close()    # also leaves the epoll set
-            if self._on_count is not None:
-                self._on_count(-1)
         if not self._socks and self._closing:
             self._shut()
+
+    def report(self) -> None:
+        """Tell on_count what changed since it was last told."""
+        n = len(self._socks)
+        if n != self._reported and self._on_count is not None:
+            self._on_count(n - self._reported)
+            self._reported = n
 
     def _on_events(self) -> None:
         socks = self._socks
@@ -189,12 +195,14 @@ class Tails:
                 self._drop(fd)
             else:
                 entry[2] = min(now + self._read_timeout, entry[3])
+        self.report()
 
     def _on_sweep(self) -> None:
         self._sweep = None
         now = self._loop.time()
         for fd in [fd for fd, entry in self._socks.items() if now >= entry[2]]:
             self._drop(fd)
+        self.report()
         if self._socks:
             self._sweep = self._loop.call_later(SWEEP_SECONDS, self._on_sweep)
 
@@ -209,10 +217,12 @@ class Tails:
         is out; lingering only protects the answer from a reset)."""
         for fd in [fd for fd, entry in self._socks.items() if entry[1] is None]:
             self._drop(fd)
+        self.report()
 
     def _shut(self) -> None:
         if self._ep.closed:
             return
+        self.report()
         if self._sweep is not None:
             self._sweep.cancel()
             self._sweep = None
@@ -347,6 +357,8 @@ class Listener:
         for conn, client, first in batch:
             if not (first and self._answer(conn, client, first)):
                 self._hand_over(conn, client, first)
+        if self._tails is not None:
+            self._tails.report()
 
     def _resume(self) -> None:
         self._retry = None

@@ -407,10 +407,13 @@ def test_fields_that_change_the_answer_are_honoured_after_other_requests(make_si
         assert c.closed_by_server()
 
 
-def test_an_answer_that_depends_on_another_field_follows_it(make_site):
-    live = make_site(f"LoadModule setenvif_module {MODDIR}/mod_setenvif.so\n" + """\
+@pytest.mark.parametrize("server_level", [False, True])
+def test_an_answer_that_depends_on_another_field_follows_it(make_site, server_level):
+    setenv = "SetEnvIf User-Agent ^bot blocked\n"
+    live = make_site(f"LoadModule setenvif_module {MODDIR}/mod_setenvif.so\n"
+                     + (setenv if server_level else "") + """\
 <Directory @DOCROOT@>
-    SetEnvIf User-Agent ^bot blocked
+    """ + ("" if server_level else setenv) + """\
     <RequireAll>
         Require all granted
         Require not env blocked
