@@ -110,6 +110,7 @@ from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInval
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
 from .limits import ConnectionPolicy
+from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
@@ -136,17 +137,6 @@ REPLAY_MAX = 64 * 1024
 # ASCII otherwise), and those octets.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
 _HIGH_OCTET = re.compile(rb"[\x80-\xff]")
-
-_LENIENCIES = dict(
-    # Apache answers CL+TE (TE wins, then closes); we do the same and close.
-    lenient_chunked_length=True,
-    # Bytes after a request that will close the connection are ignored, not
-    # an error (we stop parsing after such a request anyway).
-    lenient_data_after_close=True,
-    # "HTTP/1.2" etc.: Apache serves them as HTTP/1.1.
-    lenient_version=True,
-)
-
 
 def _uvloop_types() -> frozenset:
     try:
@@ -455,9 +445,7 @@ class HttpProtocol(asyncio.Protocol):
     # Reading
 
     def _new_parser(self) -> None:
-        parser = httptools.HttpRequestParser(self)
-        parser.set_dangerous_leniencies(**_LENIENCIES)
-        self._parser = parser
+        self._parser = request_parser(self)
 
     def data_received(self, data: bytes) -> None:
         # a stored request? (only small reads between requests are looked
@@ -1548,8 +1536,7 @@ def _end_of_messages(data: bytes, count: int) -> int | None:
 
     def completed(n: int) -> int:
         c = _Counter()
-        p = httptools.HttpRequestParser(c)
-        p.set_dangerous_leniencies(**_LENIENCIES)
+        p = request_parser(c)
         try:
             p.feed_data(data[:n])
         except HttpParserError:

@@ -58,27 +58,43 @@ MAX_ENTRIES = 4096
 
 
 # A head shape_key vouches for (see the module's docstring): the request
-# line, then fields of RFC 9110 token names and visible-ASCII values.
+# line, then fields with an RFC 9110 token name right before the colon and
+# a value of visible ASCII, spaces and tabs, each line ending in CRLF.
+# Every head it takes, the connection's parser reads alike
+# (tests/http/test_shape_key.py checks this against llhttp).
 _TCHAR = rb"!#$%&'*+.^_`|~0-9A-Za-z-"
 _SIMPLE_HEAD = re.compile(
     rb"((?:GET|HEAD) /[!-\"$-~]* HTTP/1\.[01])\r\n"
     rb"((?:[" + _TCHAR + rb"]+:[ \t!-~]*\r\n)*)\r\n")
-# The fields that decide a shape (Host, Connection) or rule one out.
-_NOTED = re.compile(
-    rb"(?:^|\n)(host|connection|content-length|transfer-encoding|expect|upgrade"
-    rb"|proxy-connection|range|if-[" + _TCHAR + rb"]*):[ \t]*([ \t!-~]*)\r",
-    re.IGNORECASE)
+# Fields (lowercased, after a newline) that change framing or the answer.
+_RULED_OUT = re.compile(rb"\n(?:content-length|transfer-encoding|expect|upgrade"
+                        rb"|proxy-connection|range|if-[" + _TCHAR.lower() + rb"]*):")
+
+
+def _values(fields: bytes, low: bytes, name: bytes) -> list[bytes]:
+    """The values of the fields called ``name`` (b"\\nhost:"), as the
+    parser gives them (without leading whitespace, with trailing
+    whitespace); ``low`` is b"\\n" + fields.lower()."""
+    found = []
+    at = low.find(name)
+    while at >= 0:
+        start = at + len(name) - 1      # low is one byte longer
+        end = fields.index(b"\r", start)
+        found.append(fields[start:end].lstrip(b" \t"))
+        at = low.find(name, end)
+    return found
 
 
 def shape_key(data: bytes, limit_line: int, limit_field: int,
               limit_fields: int) -> tuple | None:
     """The shape of a request head: (request line, Host, Connection or
     None), or None when the head is not simple enough to answer from its
-    shape (then the parser decides).  Values are as the parser gives them:
-    without leading whitespace, with trailing whitespace.  The limits are LimitRequestLine,
-    LimitRequestFieldSize (of name and value, as the protocol counts it)
-    and LimitRequestFields: a head that might break one is left to the
-    parser, which answers 414 or 400."""
+    shape (then the connection parses it): one whole message as
+    _SIMPLE_HEAD describes it, exactly one Host, none of the fields that
+    change framing or the answer, and within the limits -
+    LimitRequestLine, LimitRequestFieldSize (of name and value, as the
+    protocol counts it) and LimitRequestFields - or the connection answers
+    it (414, 400).  Values are as the parser gives them."""
     if len(data) > MAX_KEY_BYTES:
         return None
     m = _SIMPLE_HEAD.fullmatch(data)
@@ -88,20 +104,17 @@ def shape_key(data: bytes, limit_line: int, limit_field: int,
     if (len(line) > limit_line or len(fields) > limit_field
             or fields.count(b"\n") > limit_fields):
         return None
-    host = connection = None
-    for name, value in _NOTED.findall(fields):
-        name = name.lower()
-        if name == b"host":
-            if host is not None:
-                return None       # two Host fields: 400
-            host = value
-        elif name == b"connection":
-            connection = value if connection is None else connection + b", " + value
-        else:
-            return None
-    if host is None:
+    low = b"\n" + fields.lower()
+    if _RULED_OUT.search(low) is not None:
         return None
-    return (line, host, connection)
+    at = low.find(b"\nhost:")
+    if at < 0 or low.find(b"\nhost:", at + 6) >= 0:
+        return None                     # none, or two: the connection's 400
+    at += 5                             # low is one byte longer than fields
+    host = fields[at:fields.index(b"\r", at)].lstrip(b" \t")
+    if b"\nconnection:" not in low:
+        return (line, host, None)
+    return (line, host, b", ".join(_values(fields, low, b"\nconnection:")))
 
 
 class Replay:

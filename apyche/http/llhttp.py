@@ -1,0 +1,27 @@
+"""How apyche makes its llhttp request parsers (httptools).
+
+One place, so that every reader of a request head accepts exactly the same
+bytes: the connection (HttpProtocol) and shape_key (http/replay.py), which
+decides whether a head may be answered without the connection's parse.
+"""
+
+from __future__ import annotations
+
+import httptools
+
+LENIENCIES = dict(
+    # Apache answers CL+TE (TE wins, then closes); we do the same and close.
+    lenient_chunked_length=True,
+    # Bytes after a request that will close the connection are ignored, not
+    # an error (we stop parsing after such a request anyway).
+    lenient_data_after_close=True,
+    # "HTTP/1.2" etc.: Apache serves them as HTTP/1.1.
+    lenient_version=True,
+)
+
+
+def request_parser(callbacks) -> httptools.HttpRequestParser:
+    """A parser calling ``callbacks``' on_* methods, with our leniencies."""
+    parser = httptools.HttpRequestParser(callbacks)
+    parser.set_dangerous_leniencies(**LENIENCIES)
+    return parser
