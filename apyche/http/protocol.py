@@ -270,6 +270,16 @@ def _header_parts(headers) -> tuple:
             wants_close, safe)
 
 
+def _keep_alive_lines(p: ConnectionPolicy, left) -> str:
+    """ap_set_keepalive's answer to a client that asked with the keep-alive
+    token, on a connection it keeps: the timeout and, with
+    MaxKeepAliveRequests, how many requests are left."""
+    if p.max_keep_alive_requests:
+        return (f"Keep-Alive: timeout={int(p.keep_alive_timeout)}, max={left}\r\n"
+                "Connection: Keep-Alive\r\n")
+    return f"Keep-Alive: timeout={int(p.keep_alive_timeout)}\r\nConnection: Keep-Alive\r\n"
+
+
 def _tokens(value: str | None) -> set[str]:
     if not value:
         return set()
@@ -1066,12 +1076,7 @@ class HttpProtocol(asyncio.Protocol):
                 and not self.state.shutting_down):      # is_mpm_running()
             self._keepalives += 1
             if "keep-alive" in conn:
-                if p.max_keep_alive_requests:
-                    out.append(f"Keep-Alive: timeout={int(p.keep_alive_timeout)}, max={left}\r\n"
-                               "Connection: Keep-Alive\r\n")
-                else:
-                    out.append(f"Keep-Alive: timeout={int(p.keep_alive_timeout)}\r\n"
-                               "Connection: Keep-Alive\r\n")
+                out.append(_keep_alive_lines(p, left))
             return True
         out.append("Connection: close\r\n")
         if self._max_keepalives and left == 0:
@@ -1236,8 +1241,7 @@ class HttpProtocol(asyncio.Protocol):
         req = cycle.request
         raw = cycle.raw
         if (cycle.error is not None or req.has_body or req.expect_100 or cycle.force_close
-                or response.close or "keep-alive" in cycle.conn_tokens or not out[1]
-                or len(raw) > MAX_KEY_BYTES):
+                or response.close or not out[1] or len(raw) > MAX_KEY_BYTES):
             return
         table = self._replays
         keys = [raw] if table.admit(raw) else []
@@ -1253,10 +1257,21 @@ class HttpProtocol(asyncio.Protocol):
         # headers at ka_at:ka_end], Content-Type, blank line
         rest = "".join(out[2:ka_at])
         tail = "".join(out[ka_end:])
+        countdown = None
+        if "keep-alive" in cycle.conn_tokens:
+            # a kept connection's answer says Keep-Alive, and with
+            # MaxKeepAliveRequests how many requests are left: rendered
+            # around that number when the answer is given again
+            before, mark, after = _keep_alive_lines(self.policy, "\0").partition("\0")
+            if mark:
+                countdown = ((rest + before).encode("latin-1"), (after + tail).encode("latin-1"))
+            keep_text = rest + before + after + tail
+        else:
+            keep_text = rest + tail
         replay = Replay(response.replay, req, out[0].encode("latin-1"),
-                        (rest + tail).encode("latin-1"),
+                        keep_text.encode("latin-1"),
                         (rest + "Connection: close\r\n" + tail).encode("latin-1"),
-                        cycle.head_only, req.keep_alive)
+                        cycle.head_only, req.keep_alive, countdown)
         for key in keys:
             table.remember(key, replay)
 
@@ -1280,7 +1295,7 @@ class HttpProtocol(asyncio.Protocol):
             self._keepalives += 1
         elif self._max_keepalives and left == 0:
             self._keepalives += 1   # as _keep_alive does
-        message, sent = replay.message(body, keep)
+        message, sent = replay.message(body, keep, left)
         self.transport.write(message)
         try:
             replay.hook.served(self.client, start_us, sent, self._keepalives, keep)

@@ -23,10 +23,11 @@ What the hook promises (the server layer implements it):
   was answered; log it as the handler would have.
 
 What the connection still decides per request, exactly as for a parsed
-request: keep-alive (MaxKeepAliveRequests, KeepAlive, graceful stop), the
-Date header, the idle timer, the scoreboard.  Only requests whose framing
-cannot differ are stored: no body, no "Expect", no "keep-alive" token
-(whose response header counts down), no protocol error.
+request: keep-alive (MaxKeepAliveRequests, KeepAlive, graceful stop) and
+with it the count in "Keep-Alive: timeout=5, max=N" for a client that asks
+with the keep-alive token, the Date header, the idle timer, the
+scoreboard.  Only requests whose framing cannot differ are stored: no
+body, no "Expect", no protocol error.
 
 Requests for the same file rarely repeat byte for byte across clients: a
 browser's cookies, User-Agent and Accept lines differ, a load generator may
@@ -121,10 +122,11 @@ class Replay:
     """One stored answer: its head around the Date line, and the hook."""
 
     __slots__ = ("hook", "request", "status_line", "rest_keep", "rest_close", "head_only",
-                 "keep_alive")
+                 "keep_alive", "countdown")
 
     def __init__(self, hook, request, status_line: bytes, rest_keep: bytes, rest_close: bytes,
-                 head_only: bool, keep_alive: bool) -> None:
+                 head_only: bool, keep_alive: bool,
+                 countdown: tuple[bytes, bytes] | None = None) -> None:
         self.hook = hook
         self.request = request          # the parsed original (scoreboard details)
         self.status_line = status_line  # "HTTP/1.1 200 OK\r\n"
@@ -132,12 +134,22 @@ class Replay:
         self.rest_close = rest_close    # ... with "Connection: close"
         self.head_only = head_only
         self.keep_alive = keep_alive    # the client's side of ap_set_keepalive
+        # the head after Date, connection kept, around the number of
+        # requests left ("Keep-Alive: timeout=5, max=N"), when it says one
+        self.countdown = countdown
 
-    def message(self, body: bytes, keep: bool) -> tuple[bytes, int]:
+    def message(self, body: bytes, keep: bool, left: int = 0) -> tuple[bytes, int]:
         """The answer as sent now: the stored head around a fresh Date,
-        with or without "Connection: close", then ``body`` (none for HEAD);
-        and the body bytes it holds."""
-        rest = self.rest_keep if keep else self.rest_close
+        with or without "Connection: close" (kept: with ``left`` requests
+        left, if the head counts them), then ``body`` (none for HEAD); and
+        the body bytes it holds."""
+        if not keep:
+            rest = self.rest_close
+        elif self.countdown is None:
+            rest = self.rest_keep
+        else:
+            before, after = self.countdown
+            rest = b"%b%d%b" % (before, left, after)
         if self.head_only:
             return b"".join((self.status_line, http_date_line_bytes(), rest)), 0
         return b"".join((self.status_line, http_date_line_bytes(), rest, body)), len(body)

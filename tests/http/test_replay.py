@@ -143,15 +143,31 @@ def test_http10_without_keepalive_closes(make_server):
     assert handler.calls == 2
 
 
-def test_keepalive_token_is_never_replayed(make_server):
-    # its response says "max=N", counting down: not a stored head
+@pytest.mark.parametrize("version", [b"1.1", b"1.0"])
+def test_keepalive_token_answers_count_down_when_replayed(make_server, version):
+    # "Keep-Alive: timeout=5, max=N" counts the requests left: the stored
+    # head is rendered around N, down to the answer that closes
     handler = Counting()
     srv = make_server(handler, policy=ConnectionPolicy(max_keep_alive_requests=5))
     c = Conn(srv.port)
-    seen = [c.send(get("/f", extra=b"Connection: keep-alive\r\n")).response()[1]["keep-alive"]
-            for _ in range(3)]
-    assert seen == ["timeout=5, max=5", "timeout=5, max=4", "timeout=5, max=3"]
-    assert handler.calls == 3
+    answers = [c.send(get("/f", version=version, extra=b"Connection: keep-alive\r\n")).response()
+               for _ in range(6)]
+    assert [h.get("keep-alive") for _, h, _ in answers] == \
+        [f"timeout=5, max={n}" for n in range(5, 0, -1)] + [None]
+    assert [h["connection"] for _, h, _ in answers] == ["Keep-Alive"] * 5 + ["close"]
+    assert all(body == b"static body\n" for _, _, body in answers)
+    assert handler.calls == 2 and c.is_closed()
+
+
+def test_keepalive_token_without_a_limit_is_replayed_as_is(make_server):
+    handler = Counting()
+    srv = make_server(handler, policy=ConnectionPolicy(max_keep_alive_requests=0))
+    c = Conn(srv.port)
+    seen = [c.send(get("/f", extra=b"Connection: keep-alive\r\n")).response()[1]
+            for _ in range(4)]
+    assert [(h["keep-alive"], h["connection"]) for h in seen] == \
+        [("timeout=5", "Keep-Alive")] * 4
+    assert handler.calls == 2
 
 
 def test_head_is_replayed_without_a_body(make_server):

@@ -99,6 +99,25 @@ def test_repeats_on_one_connection_answer_and_log_like_the_first(site):
     assert [m.group(3) for m in seen] == ["+"] * 4 + ["-", "-"]
 
 
+@pytest.mark.parametrize("version", ["1.1", "1.0"])
+def test_keep_alive_token_repeats_count_down_like_the_first(site, version):
+    """ab -k and browsers send "Connection: keep-alive": the answer says how
+    many requests are left, and replayed answers count down as Apache's."""
+    before = len(site.wait_access_lines(0, name="detail.log"))
+    with site.conn() as c:
+        answers = [c.request("GET", "/f.txt", [("User-Agent", "ka-token/1"),
+                                               ("Connection", "keep-alive")], version=version)
+                   for _ in range(6)]
+        assert c.closed_by_server()
+    assert all(r.status == 200 and r.body == b"first body\n" for r in answers)
+    assert [r.get("Keep-Alive") for r in answers] == \
+        [f"timeout=5, max={n}" for n in range(5, 0, -1)] + [None]
+    assert [r.get("Connection") for r in answers] == ["Keep-Alive"] * 5 + ["close"]
+    lines = _detail_lines(site, before + 6)[before:]
+    assert [line.split(" ")[2:4] for line in lines] == \
+        [[str(k), "+"] for k in range(4)] + [["4", "-"], ["5", "-"]]
+
+
 def test_a_changed_file_is_served_new_on_the_next_identical_request(site):
     path = site.docroot / "changing.txt"
     with site.conn() as c:
