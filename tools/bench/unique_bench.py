@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Repeated vs unique requests: what apyche's replay of repeated request
-bytes (apyche/http/replay.py) is worth, and what a request costs without it.
+"""Repeated vs unique requests: what apyche's stored answers
+(apyche/http/replay.py) are worth, and what a request costs without them.
 
 wrk normally sends byte-identical requests, which apyche answers from a
 stored answer after the second one.  Here each server (Apache event MPM,
 nginx, apyche with one worker - the shared anchors harness's own configs,
 access log on) is pinned to CPU 0 and ``wrk -t1 -c50`` to CPU 1, and gets
-keep-alive GET /10k.html twice: identical requests, then requests made
-unique by a counter header (a Lua script), so every apyche request is
-parsed and goes through the URL fast path or the pipeline.
+keep-alive GET /10k.html three ways: identical requests; identical ones
+with "Connection: keep-alive" as ab -k and browsers send it (the answer
+then counts down "Keep-Alive: ... max=N"); and requests made unique by a
+counter header (a Lua script), which apyche answers from the request's
+shape (line, Host, Connection) since no log reads other fields.
 
 usage: tools/bench/unique_bench.py [--duration 5] [--rounds 2]
 """
@@ -71,9 +73,12 @@ def start(name: str, run: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"{name} did not start")
 
 
-def wrk(port: int, duration: int, script: Path | None) -> float:
-    return wrk_rps(port, "/10k.html", duration, extra=["-s", str(script)] if script else [],
-                   prefix=["taskset", "-c", "1"])
+def wrk(port: int, duration: int, extra: list[str]) -> float:
+    return wrk_rps(port, "/10k.html", duration, extra=extra, prefix=["taskset", "-c", "1"])
+
+
+KINDS = ("same", "token", "unique")
+HEADINGS = ("identical requests", "Connection: keep-alive", "unique requests")
 
 
 def main() -> int:
@@ -95,26 +100,27 @@ def main() -> int:
             for name in names:
                 procs[name] = start(name, run)
             for name in names:                      # warm-up
-                wrk(procs[name][1], 1, None)
+                wrk(procs[name][1], 1, [])
             for r in range(opts.rounds):
                 for i in range(len(names)):
                     name = names[(i + r) % len(names)]
                     port = procs[name][1]
-                    results.setdefault((name, "same"), []).append(wrk(port, opts.duration, None))
-                    results.setdefault((name, "unique"), []).append(
-                        wrk(port, opts.duration, script))
+                    for kind, extra in zip(KINDS, ([], ["-H", "Connection: keep-alive"],
+                                                   ["-s", str(script)])):
+                        results.setdefault((name, kind), []).append(
+                            wrk(port, opts.duration, extra))
         finally:
             for proc, _port in procs.values():
                 stop(proc)
-        base = {kind: statistics.median(results[("apache", kind)]) for kind in ("same", "unique")}
-        print("| server | identical requests | unique requests |")
-        print("|---|---|---|")
+        base = {kind: statistics.median(results[("apache", kind)]) for kind in KINDS}
+        print("| server | " + " | ".join(HEADINGS) + " |")
+        print("|---" * (len(KINDS) + 1) + "|")
         for name in names:
             cells = []
-            for kind in ("same", "unique"):
+            for kind in KINDS:
                 rate = statistics.median(results[(name, kind)])
                 cells.append(f"{rate:,.0f} (x{rate / base[kind]:.2f})")
-            print(f"| {name} | {cells[0]} | {cells[1]} |")
+            print(f"| {name} | " + " | ".join(cells) + " |")
         print(f"\nkeep-alive GET /10k.html, wrk -t1 -c50 on CPU 1, servers on CPU 0; "
               f"medians of {opts.rounds} rounds x {opts.duration} s; ratio to Apache")
     finally:
