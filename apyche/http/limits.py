@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 GIB = 1 << 30
+_NO_LIMIT = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,8 @@ class ConnectionPolicy:
     max_keep_alive_requests: int = 100
     # TimeOut: a stalled request line, header block, body read or write.
     timeout: float = 60.0
-    # LimitRequestLine / LimitRequestFieldSize / LimitRequestFields.
+    # LimitRequestLine / LimitRequestFieldSize / LimitRequestFields (0: no
+    # limit on the number of fields, as in Apache).
     limit_request_line: int = 8190
     limit_request_field_size: int = 8190
     limit_request_fields: int = 100
@@ -65,9 +67,10 @@ class ConnectionPolicy:
     def head_limits(self) -> tuple[int, int, int]:
         """LimitRequestLine, LimitRequestFieldSize and LimitRequestFields as
         the protocol checks a parsed head: the field size is of name and
-        value, without the ": " between them."""
+        value, without the ": " between them; no limit on fields is a
+        number no head reaches."""
         return (self.limit_request_line, self.limit_request_field_size - 2,
-                self.limit_request_fields)
+                self.limit_request_fields or _NO_LIMIT)
 
     def __post_init__(self) -> None:
         for name in ("keep_alive_timeout", "timeout", "lingering_read_timeout", "lingering_max"):

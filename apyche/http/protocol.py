@@ -654,7 +654,7 @@ class HttpProtocol(asyncio.Protocol):
             nl = data.rfind(b"\n")
             if nl >= 0 and nl > data.rfind(self._url_last):
                 self._line_done = True
-        limit = p.limit_request_line + 2 + (p.limit_request_fields + 1) * (p.limit_request_field_size + 4)
+        limit = p.limit_request_line + 2 + (self._limit_fields + 1) * (p.limit_request_field_size + 4)
         if self._head_bytes > limit:
             self._protocol_error(HttpError(414 if not self._line_done else 400,
                                            "Size of a request header field exceeds server limit."))

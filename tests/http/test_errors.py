@@ -109,6 +109,12 @@ def test_small_limits(make_server):
                      b"6\r\n012345\r\n6\r\n6789ab\r\n0\r\n\r\n") == 413
 
 
+def test_no_limit_on_the_number_of_fields(make_server):
+    srv = make_server(policy=ConnectionPolicy(limit_request_fields=0))
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(300))
+    assert Conn(srv.port).send(get("/", extra=fields)).response()[0] == 200
+
+
 def test_unterminated_header_is_bounded(make_server):
     srv = make_server(policy=ConnectionPolicy(limit_request_field_size=100, limit_request_fields=5))
     c = Conn(srv.port)

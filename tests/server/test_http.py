@@ -269,3 +269,13 @@ def test_connection_close_is_honoured(site):
         r = c.request("GET", "/page.html", {"Connection": "close"})
         assert r.get("Connection") == "close"
         assert c.closed_by_server()
+
+
+@pytest.mark.parametrize("limit,fields,status", [("3", 3, 200), ("3", 4, 400), ("0", 150, 200)])
+def test_limit_request_fields_counts_every_field_and_zero_is_no_limit(make_site, limit, fields,
+                                                                      status):
+    live = make_site(f"LimitRequestFields {limit}\n<Directory @DOCROOT@>\n    Require all granted\n"
+                     "</Directory>\n", {"a.txt": "a\n"})
+    with live.conn() as c:
+        headers = [(f"X-{i}", "v") for i in range(fields - 1)]   # and Host
+        assert c.request("GET", "/a.txt", headers).status == status
