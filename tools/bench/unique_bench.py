@@ -21,15 +21,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from benchproc import free_port, stop, wait_port, wrk_rps  # beside this script
+from benchproc import make_site, start_anchor, stop, wrk_rps  # beside this script
 
-HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("APYCHE_SHARED", HERE.parents[2] / "shared")) / "bench"
 LUA = """\
 counter = 0
 request = function()
@@ -37,40 +33,6 @@ request = function()
    return wrk.format(nil, nil, {["X-Request-Number"] = tostring(counter)})
 end
 """
-
-
-def render(template: str, run: Path, name: str, port: int) -> Path:
-    text = (SHARED / "conf" / template).read_text()
-    user_lines = {"apache.conf.in": "User www-data\nGroup www-data" if os.geteuid() == 0 else "",
-                  "nginx.conf.in": "user www-data;" if os.geteuid() == 0 else ""}
-    for key, value in {"@RUN@": str(run), "@NAME@": name, "@PORT@": str(port),
-                       "@DOCROOT@": str(run / "site"), "@LOG@": str(run / f"{name}.access.log"),
-                       "@THREADS@": "512", "@APACHE_MODULES@": "/usr/lib/apache2/modules",
-                       "@USER_LINES@": user_lines["apache.conf.in"],
-                       "@USER_LINE@": user_lines["nginx.conf.in"]}.items():
-        text = text.replace(key, value)
-    path = run / f"{name}.conf"
-    path.write_text(text)
-    return path
-
-
-def start(name: str, run: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    if name == "apache":
-        argv = ["apache2", "-f", str(render("apache.conf.in", run, name, port)), "-DFOREGROUND"]
-    elif name == "nginx":
-        argv = ["nginx", "-p", str(run), "-e", str(run / "nginx-error.log"),
-                "-c", str(render("nginx.conf.in", run, name, port))]
-    else:   # apyche: the Apache config, one worker in the foreground
-        conf = render("apache.conf.in", run, name, port)
-        conf.write_text(conf.read_text().replace("User www-data\nGroup www-data", ""))
-        argv = [sys.executable, "-m", "apyche", "-f", str(conf), "-d", str(run), "-DFOREGROUND"]
-    proc = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    if wait_port(port, 15.0):
-        return proc, port
-    stop(proc)
-    raise RuntimeError(f"{name} did not start")
 
 
 def wrk(port: int, duration: int, extra: list[str]) -> float:
@@ -89,8 +51,7 @@ def main() -> int:
     run = Path(tempfile.mkdtemp(prefix="apyche-uniquebench-"))
     os.chmod(run, 0o755)
     try:
-        subprocess.run([sys.executable, str(SHARED / "site" / "make_site.py"), str(run / "site")],
-                       check=True, stdout=subprocess.DEVNULL)
+        make_site(run)
         script = run / "unique.lua"
         script.write_text(LUA)
         names = ["apache", "nginx", "apyche"]
@@ -98,7 +59,7 @@ def main() -> int:
         procs = {}
         try:
             for name in names:
-                procs[name] = start(name, run)
+                procs[name] = start_anchor(name, run)
             for name in names:                      # warm-up
                 wrk(procs[name][1], 1, [])
             for r in range(opts.rounds):
