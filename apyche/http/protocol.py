@@ -270,6 +270,20 @@ def _header_parts(headers) -> tuple:
             wants_close, safe)
 
 
+def _split_pipelined(queue, data: bytes) -> None:
+    """Give each of the requests one read held its own bytes (``raw``, the
+    replay key), when that is sure: none has a body and the read is their
+    heads back to back, each ending at its first blank line."""
+    for cycle in queue:
+        if cycle.error is not None or cycle.request.has_body:
+            return
+    heads = data.split(b"\r\n\r\n")
+    if len(heads) != len(queue) + 1 or heads[-1]:
+        return
+    for cycle, head in zip(queue, heads):
+        cycle.raw = head + b"\r\n\r\n"
+
+
 def _keep_alive_lines(p: ConnectionPolicy, left) -> str:
     """ap_set_keepalive's answer to a client that asked with the keep-alive
     token, on a connection it keeps: the timeout and, with
@@ -440,6 +454,8 @@ class HttpProtocol(asyncio.Protocol):
         for fut in waiters:
             if not fut.done():
                 fut.set_result(None)
+        if self._queue and self._active is None and not self._dispatching and not self._lost:
+            self._run_queue()   # pipelined requests held back while writing was paused
         self._refresh_timer()
 
     async def wait_drained(self) -> None:
@@ -460,11 +476,18 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         # a stored request? (only small reads between requests are looked
         # up: hashing every chunk of an upload would cost more than it finds)
-        if self._replays and len(data) <= MAX_KEY_BYTES and self._cur is None:
-            key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
-                                               self._limit_fields)
-            if replay is not None and self._answer_again(replay, key):
-                return
+        if self._replays and self._cur is None:
+            if len(data) <= MAX_KEY_BYTES:
+                key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
+                                                   self._limit_fields)
+                if replay is not None and self._answer_again(replay, key):
+                    return
+            end = data.find(b"\r\n\r\n")
+            if 0 <= end < len(data) - 4:
+                # pipelined: stored requests at the start are answered here
+                data = self._answer_pipelined(data, end)
+                if not data:
+                    return
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
                 self._linger_read()
@@ -478,9 +501,12 @@ class HttpProtocol(asyncio.Protocol):
         self._began_in_feed = False
         done_before = self._completed_msgs
         self._feed(data)
-        if (whole and self._completed_msgs == done_before + 1 and len(self._queue) == 1
-                and not self._in_head and self._cur is None):
-            self._queue[0].raw = data
+        if whole and not self._in_head and self._cur is None:
+            parsed = self._completed_msgs - done_before
+            if parsed == 1 and len(self._queue) == 1:
+                self._queue[0].raw = data
+            elif parsed > 1 and len(self._queue) == parsed:
+                _split_pipelined(self._queue, data)
         if self._in_head:
             self._after_partial_head(data)
         queue = self._queue
@@ -958,7 +984,9 @@ class HttpProtocol(asyncio.Protocol):
         self._dispatching = True
         queue = self._queue
         try:
-            while self._active is None and queue and not self._lost:
+            # (a client not reading what it asked for stops us answering
+            # the requests it pipelined: resume_writing goes on)
+            while self._active is None and queue and not self._lost and not self._paused_writing:
                 cycle = queue[0]
                 self._active = cycle
                 req = cycle.request
@@ -1275,9 +1303,41 @@ class HttpProtocol(asyncio.Protocol):
         for key in keys:
             table.remember(key, replay)
 
-    def _answer_again(self, replay: Replay, key) -> bool:
+    def _answer_pipelined(self, data: bytes, end: int) -> bytes:
+        """Answer the stored requests a read of several begins with, in
+        order and with one write; return the rest for the parser (b"" when
+        nothing is left or an answer closed the connection).  A stored
+        request has no body, so each one is the bytes up to the end of its
+        head; the first that is not stored, or whose answer no longer
+        holds, starts the rest."""
+        table = self._replays
+        high = self.policy.write_buffer_high
+        out: list[bytes] = []
+        pending = pos = 0
+        while end >= 0 and end + 4 - pos <= MAX_KEY_BYTES:
+            key, replay = table.lookup(data[pos:end + 4], self._limit_line, self._limit_field,
+                                       self._limit_fields)
+            if replay is None or not self._answer_again(replay, key, out):
+                break
+            pos = end + 4
+            if self._parse_stopped:
+                return b""          # that answer closed: nothing after it is read
+            pending += len(out[-1])
+            if pending > high:      # bounded memory: the transport may pause us
+                self.transport.write(b"".join(out))
+                out.clear()
+                pending = 0
+            end = data.find(b"\r\n\r\n", pos)
+        if out:
+            self.transport.write(b"".join(out))
+        return data[pos:]
+
+    def _answer_again(self, replay: Replay, key, out: list[bytes] | None = None) -> bool:
         """Answer a read that repeats a stored request, or return False to
-        parse it.  The steps of _run_queue/_send/_finish for this one case."""
+        parse it.  The steps of _run_queue/_send/_finish for this one case.
+        With ``out`` (pipelined answers), a kept connection's answer is
+        appended there for the caller to write; a closing one is written
+        at once, after what ``out`` holds."""
         if (self._active is not None or self._queue or self._in_head or self._cur is not None
                 or self._stash or self._parse_stopped or self._paused_writing):
             return False
@@ -1296,7 +1356,14 @@ class HttpProtocol(asyncio.Protocol):
         elif self._max_keepalives and left == 0:
             self._keepalives += 1   # as _keep_alive does
         message, sent = replay.message(body, keep, left)
-        self.transport.write(message)
+        if out is None:
+            self.transport.write(message)
+        elif keep:
+            out.append(message)
+        else:
+            out.append(message)
+            self.transport.write(b"".join(out))
+            out.clear()
         try:
             replay.hook.served(self.client, start_us, sent, self._keepalives, keep)
         except Exception:

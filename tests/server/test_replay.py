@@ -455,3 +455,23 @@ def test_more_fields_than_the_limit_after_other_requests_is_400(make_site):
             assert _counted(c, "/n.txt", i).status == 200
         extra = [("X-A", "1"), ("X-B", "2")]
         assert _counted(c, "/n.txt", 3, extra).status == 400
+
+
+def test_pipelined_repeats_answer_and_log_in_order(make_site):
+    """Several requests in one read (wrk's pipelining, a proxy's): stored
+    ones are answered again in order, each logged with its own count."""
+    live = make_site(ONE_FILE + 'LogFormat "%k \\"%r\\" %>s %b" piped\n'
+                     "CustomLog @ROOT@/logs/p.log piped\n", {"a.txt": "a\n", "b.txt": "bb\n"})
+    for p in live.docroot.rglob("*"):
+        age(p)
+    batch = b"".join(f"GET {p} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: pipe/1\r\n\r\n".encode()
+                     for p in ("/a.txt", "/b.txt", "/a.txt"))
+    with live.conn() as c:
+        for _ in range(4):
+            c.send(batch)
+            assert [c.read_response().body for _ in range(3)] == [b"a\n", b"bb\n", b"a\n"]
+        assert c.request("GET", "/a.txt", {"Connection": "close"}).get("Connection") == "close"
+    lines = live.wait_access_lines(13, name="p.log")
+    assert lines == [f'{k} "GET {p} HTTP/1.1" 200 {n}' for k, (p, n) in enumerate(
+        [("/a.txt", 2), ("/b.txt", 3), ("/a.txt", 2)] * 4)] + [
+        '11 "GET /a.txt HTTP/1.1" 200 2']   # a closing answer does not count (%k)
