@@ -10,7 +10,9 @@ keep-alive GET /10k.html three ways: identical requests; identical ones
 with "Connection: keep-alive" as ab -k and browsers send it (the answer
 then counts down "Keep-Alive: ... max=N"); and requests made unique by a
 counter header (a Lua script), which apyche answers from the request's
-shape (line, Host, Connection) since no log reads other fields.
+shape (line, Host, Connection) since no log reads other fields; and
+identical requests sent 16 at a time in one write (pipelining; wrk counts
+each response).
 
 usage: tools/bench/unique_bench.py [--duration 5] [--rounds 2]
 """
@@ -26,6 +28,14 @@ from pathlib import Path
 
 from benchproc import make_site, start_anchor, stop, wrk_rps  # beside this script
 
+PIPELINE_LUA = """\
+init = function(args)
+   local r = {}
+   for i = 1, 16 do r[i] = wrk.format(nil, nil) end
+   batch = table.concat(r)
+end
+request = function() return batch end
+"""
 LUA = """\
 counter = 0
 request = function()
@@ -39,8 +49,9 @@ def wrk(port: int, duration: int, extra: list[str]) -> float:
     return wrk_rps(port, "/10k.html", duration, extra=extra, prefix=["taskset", "-c", "1"])
 
 
-KINDS = ("same", "token", "unique")
-HEADINGS = ("identical requests", "Connection: keep-alive", "unique requests")
+KINDS = ("same", "token", "unique", "pipelined")
+HEADINGS = ("identical requests", "Connection: keep-alive", "unique requests",
+            "16 pipelined per write")
 
 
 def main() -> int:
@@ -54,6 +65,8 @@ def main() -> int:
         make_site(run)
         script = run / "unique.lua"
         script.write_text(LUA)
+        pipeline = run / "pipeline.lua"
+        pipeline.write_text(PIPELINE_LUA)
         names = ["apache", "nginx", "apyche"]
         results: dict[tuple[str, str], list[float]] = {}
         procs = {}
@@ -67,7 +80,7 @@ def main() -> int:
                     name = names[(i + r) % len(names)]
                     port = procs[name][1]
                     for kind, extra in zip(KINDS, ([], ["-H", "Connection: keep-alive"],
-                                                   ["-s", str(script)])):
+                                                   ["-s", str(script)], ["-s", str(pipeline)])):
                         results.setdefault((name, kind), []).append(
                             wrk(port, opts.duration, extra))
         finally:
