@@ -307,7 +307,7 @@ class Master:
 
     def spawn_worker(self, slot: int) -> int:
         from .status import StatusContext, server_built
-        from .worker import WorkerSpec, run_worker
+        from .worker import FORK_BLOCKED, WorkerSpec, run_worker
         from ..serve_cli import connection_policy
         lim = self.limits
         sb = self.scoreboard
@@ -328,7 +328,17 @@ class Master:
                                          threads_per_child=lim.threads,
                                          extended=extended_status(self.config),
                                          built=server_built()))
-        pid = os.fork()
+        # Signals stay blocked across the fork (worker.FORK_BLOCKED): one
+        # sent to a worker that still has the master's handlers would run
+        # them in the worker and be lost (a graceful stop right after a
+        # worker was spawned waited for it forever).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORK_BLOCKED)
+        pid = -1
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:    # the master, forked or not
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         if pid == 0:   # the worker
             code = 1
             try:

@@ -39,6 +39,13 @@ from .scoreboard import Scoreboard, WorkerBoard
 APEXIT_CHILDFATAL = 0xF   # a worker that cannot run at all: the master gives up
 
 
+# Signals the master blocks from just before it forks a worker until the
+# worker's own handlers are in place (Worker.main unblocks them): one sent
+# in between would otherwise run the master's handler in the worker.
+FORK_BLOCKED = frozenset((signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP, signal.SIGWINCH,
+                          signal.SIGINT))
+
+
 @dataclass
 class WorkerSpec:
     """Everything a worker needs, prepared by the master before fork."""
@@ -183,6 +190,9 @@ class Worker:
         self.spec.site.bind_loop(loop)
         loop.add_signal_handler(signal.SIGTERM, self.begin_stop, False)
         loop.add_signal_handler(signal.SIGUSR1, self.begin_stop, True)
+        # blocked since before the fork (Master.spawn_worker): one sent
+        # meanwhile is delivered now, to these handlers (or ignored)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORK_BLOCKED)
         self.board.on_change = self.check_accepting
         self.board.max_opened = self.spec.max_connections_per_child
         self.board.ready()

@@ -552,3 +552,33 @@ def test_lingering_connections_answered_at_accept_show_in_server_status(make_ser
         for s in held:
             s.close()
     assert wait_for(lambda: int(parse(srv.auto())[1]["ConnsAsyncClosing"]) == 0, 5)
+
+
+# A worker that takes its time before it installs its own signal handlers
+# (as a loaded machine makes any worker do, for a moment): a signal the
+# master sends it meanwhile must still reach it.
+_SLOW_WORKER = """\
+import sys, time
+from apyche.process import worker
+real = worker.run_worker
+def slow(spec):
+    time.sleep(1.0)
+    return real(spec)
+worker.run_worker = slow
+from apyche.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_a_graceful_stop_reaches_a_worker_still_starting(make_server):
+    srv = make_server(extra="StartServers 1\nMinSpareThreads 1\nMaxSpareThreads 32")
+    argv = srv.argv()
+    srv.stderr = open(srv.root / "stderr", "wb")
+    srv.proc = subprocess.Popen([argv[0], "-c", _SLOW_WORKER, *argv[3:]], cwd=str(srv.root),
+                                env=srv.env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=srv.stderr,
+                                start_new_session=True)
+    assert wait_for(srv.workers, 10)          # forked, and asleep before run_worker
+    os.kill(srv.pid, signal.SIGWINCH)
+    assert srv.proc.wait(10) == 0
+    assert "AH00492: caught SIGWINCH, shutting down gracefully" in srv.error_log()
