@@ -474,9 +474,10 @@ class HttpProtocol(asyncio.Protocol):
         self._parser = request_parser(self)
 
     def data_received(self, data: bytes) -> None:
-        # a stored request? (only small reads between requests are looked
-        # up: hashing every chunk of an upload would cost more than it finds)
-        if self._replays and self._cur is None:
+        # a stored request? (only reads that begin a request, and only small
+        # ones whole: hashing every chunk of an upload would cost more than
+        # it finds)
+        if self._replays and self._cur is None and not self._in_head and not self._stash:
             if len(data) <= MAX_KEY_BYTES:
                 key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
                                                    self._limit_fields)
