@@ -108,14 +108,11 @@ def shape_key(data: bytes, limit_line: int, limit_field: int,
     low = b"\n" + fields.lower()
     if _RULED_OUT.search(low) is not None:
         return None
-    at = low.find(b"\nhost:")
-    if at < 0 or low.find(b"\nhost:", at + 6) >= 0:
+    hosts = _values(fields, low, b"\nhost:")
+    if len(hosts) != 1:
         return None                     # none, or two: the connection's 400
-    at += 5                             # low is one byte longer than fields
-    host = fields[at:fields.index(b"\r", at)].lstrip(b" \t")
-    if b"\nconnection:" not in low:
-        return (line, host, None)
-    return (line, host, b", ".join(_values(fields, low, b"\nconnection:")))
+    connection = _values(fields, low, b"\nconnection:")
+    return (line, hosts[0], b", ".join(connection) if connection else None)
 
 
 class Replay:

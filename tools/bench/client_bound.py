@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,12 +58,13 @@ def run_wrk(port: int, scenario: str, duration: int) -> tuple[float, float]:
     path, extra, conns = SCENARIOS[scenario]
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{duration}s", *extra,
             f"http://127.0.0.1:{port}{path}"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _pid, _status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
+    # the servers are children too, but only waited-for children count
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    return (float(m.group(1)) if m else 0.0), usage.ru_utime + usage.ru_stime
+    return ((float(m.group(1)) if m else 0.0),
+            after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
