@@ -318,12 +318,14 @@ class Listener:
     # -- accepting ------------------------------------------------------------------
     def _on_readable(self) -> None:
         # Accept (and read) the whole batch first, answer after: every
-        # request of a batch then arrived before any answer of it left, as
-        # for the connections one epoll_wait reports together - which is
-        # what lets a stored answer be validated once per loop iteration
-        # (server/replay.py's LoopTick) and never be stale for a client
-        # that acted on an earlier answer.  No more connections than the
-        # worker has free slots: the board may stop it accepting after.
+        # request of a batch then arrived before any answer of it left -
+        # and before the checks of stored answers that start after it
+        # (the loop's clock is made fresh: this accept() loop may have
+        # taken connections made after checks earlier in this poll; see
+        # http/ticks.py).  So a stored answer is validated once per batch
+        # and never stale for a client that acted on an earlier answer.
+        # No more connections than the worker has free slots: the board
+        # may stop it accepting after.
         board = self._board
         limit = ACCEPT_BATCH if board is None else max(1, min(ACCEPT_BATCH, len(board.free)))
         accept = self._sock._accept
@@ -354,6 +356,7 @@ class Listener:
                 except OSError:    # nothing yet, or a reset: the transport finds out
                     first = b""
             batch.append((conn, client, first))
+        self._state.tick.fresh()
         for conn, client, first in batch:
             if not (first and self._answer(conn, client, first)):
                 self._hand_over(conn, client, first)

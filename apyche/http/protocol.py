@@ -116,6 +116,7 @@ from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, status_line)
 from .sendfile import SENDERS
+from .ticks import LoopTick
 
 log = logging.getLogger("apyche.http")
 
@@ -157,15 +158,17 @@ class _Stop(Exception):
 class ServerState:
     """What all connections of one server share."""
 
-    __slots__ = ("connections", "shutting_down", "tasks", "replays", "heads")
+    __slots__ = ("connections", "shutting_down", "tasks", "replays", "heads", "tick")
 
-    def __init__(self) -> None:
+    def __init__(self, tick: LoopTick | None = None) -> None:
         self.connections: set[HttpProtocol] = set()
         self.shutting_down = False
         self.tasks: set[asyncio.Task] = set()
         self.replays: dict[object, ReplayTable] = {}
         # id(header tuple) -> (the tuple, its rendered parts)
         self.heads: dict[int, tuple] = {}
+        # the loop's validation clock (serve() passes the loop's)
+        self.tick = tick or LoopTick()
 
     def remember_head(self, headers: tuple, parts: tuple) -> tuple:
         if len(self.heads) > 4096:
@@ -365,7 +368,8 @@ class HttpProtocol(asyncio.Protocol):
         self.loop = loop or asyncio.get_event_loop()
         self.error_response = error_response or default_error_response
         self.on_complete = on_complete
-        self.state = state or ServerState()
+        self.state = state = state or ServerState()
+        self._tick_io = state.tick.io
         (self._limit_line, self._limit_field, self._limit_fields, self._max_pipelined,
          self._idle_timeout, self._ka_enabled, self._max_keepalives,
          self._server_line) = _policy_values(p)
@@ -399,7 +403,7 @@ class HttpProtocol(asyncio.Protocol):
         self._arm("idle", self.policy.timeout)
         if self._first:
             first, self._first = self._first, b""
-            self.data_received(first)
+            self._received(first)   # read at accept, before any check of this tick
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -474,6 +478,12 @@ class HttpProtocol(asyncio.Protocol):
         self._parser = request_parser(self)
 
     def data_received(self, data: bytes) -> None:
+        # a read from the socket: checks of stored answers made before the
+        # loop polled do not vouch for it (apyche/http/ticks.py)
+        self._tick_io()
+        self._received(data)
+
+    def _received(self, data: bytes) -> None:
         # a stored request? (only reads that begin a request, and only small
         # ones whole: hashing every chunk of an upload would cost more than
         # it finds)

@@ -15,6 +15,7 @@ from typing import Iterable
 from .accept import Listener
 from .limits import ConnectionPolicy
 from .protocol import ErrorResponder, Handler, HttpProtocol, OnComplete, ServerState
+from .ticks import loop_tick
 
 log = logging.getLogger("apyche.http")
 
@@ -89,7 +90,7 @@ async def serve(sockets: Iterable[socket.socket], handler: Handler,
     """
     loop = asyncio.get_running_loop()
     policy = policy or ConnectionPolicy()
-    state = ServerState()
+    state = ServerState(loop_tick(loop))
 
     def factory(first: bytes = b"", slot=None) -> HttpProtocol:
         return HttpProtocol(handler, policy, loop=loop, error_response=error_response,

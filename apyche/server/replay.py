@@ -22,9 +22,10 @@ it, and its probes add the requested name, the directory and every variant.
 
 Validity is what the pipeline read: the file's identity (inode, size,
 mtime) and every .htaccess probed on the way (present or absent), all
-stat()ed again - for replayed bytes at most once per event-loop iteration
-(``LoopTick``): requests that were all waiting when the loop woke up are
-checked together, and any request that arrives later is checked again.
+stat()ed again - for replayed bytes at most once per tick of the loop's
+validation clock (apyche/http/ticks.py): requests that were all waiting
+when the loop woke up are checked together, and any request that arrives
+later is checked again.
 Small files (up to ``BODY_MAX``) are kept in memory, read once per
 identity, within a per-site budget.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import os
 
+from ..http.ticks import LoopTick
 from ..tree.walk import stat_key
 
 # Bodies up to this size are replayed from memory (the protocol sends
@@ -42,37 +44,10 @@ BODY_MAX = 64 * 1024
 BODY_BUDGET = 64 * 1024 * 1024
 
 
-class LoopTick:
-    """A counter that moves on when the event loop has finished the
-    callbacks of its current iteration (a ``call_soon`` scheduled by the
-    first reader of an iteration runs before the loop polls again).  The
-    loop is the one the worker bound (``loop``); without one every read is
-    a new tick."""
-
-    __slots__ = ("_n", "_pending", "loop")
-
-    def __init__(self) -> None:
-        self._n = 0
-        self._pending = False
-        self.loop = None
-
-    def current(self) -> int:
-        if not self._pending:
-            self._n += 1
-            loop = self.loop
-            if loop is None or loop.is_closed():
-                return self._n
-            self._pending = True
-            loop.call_soon(self._advance)
-        return self._n
-
-    def _advance(self) -> None:
-        self._pending = False
-
-
 class ReplayState:
     """What one site (one event loop) shares among its entries: the memory
-    left for bodies, and the loop's tick."""
+    left for bodies, and the loop's validation clock (``Site.bind_loop``
+    sets the loop's)."""
 
     __slots__ = ("left", "tick")
 

@@ -34,6 +34,7 @@ from .. import SERVER_VERSION
 from ..config.model import ServerConfig
 from ..config.words import getword, split_words
 from ..http.response import FileBody, Response
+from ..http.ticks import loop_tick
 from ..logs.errorlog import ERROR, INFO, ErrorLogHandler
 from ..logs.format import LogRecord
 from ..semantics import errorpages
@@ -150,7 +151,7 @@ class Site:
         """The event loop this site answers on (in a worker, after fork):
         replay validation ticks and access-log batches follow it, and what
         the protocol layer logs goes to the main server's ErrorLog."""
-        self._replay_state.tick.loop = loop
+        self._replay_state.tick = loop_tick(loop)
         self.logs.sinks.bind_loop(loop)
         ErrorLogHandler(self.logs.error[0]).install("apyche.http")
 
