@@ -72,7 +72,7 @@ class StaticEntry:
         self.exchange = exchange
         self.state = state
         self.body: bytes | None = None
-        self.checked_at = -1          # the LoopTick of the last validation
+        self.checked_at = -1          # the tick (http/ticks.py) of the last validation
         self.hooks: dict[tuple, StaticReplay] = {}   # (method, HTTP version) -> shared hook
 
     def hook_for(self, site, request, response) -> "StaticReplay":

@@ -178,7 +178,8 @@ class Site:
             return None
         small = entry.signature[1] <= BODY_MAX
         if small:
-            # validated at most once per loop iteration; the bytes are kept
+            # validated at most once per tick of the loop's clock
+            # (http/ticks.py); the bytes are kept
             data = entry.check()
             if data is None:
                 return None
