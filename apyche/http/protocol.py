@@ -511,6 +511,7 @@ class HttpProtocol(asyncio.Protocol):
             self._in_head = False  # the stash is replayed into a fresh parser
         self._began_in_feed = False
         done_before = self._completed_msgs
+        at_boundary = not self._in_head and self._cur is None
         self._feed(data)
         if whole and not self._in_head and self._cur is None:
             parsed = self._completed_msgs - done_before
@@ -519,7 +520,7 @@ class HttpProtocol(asyncio.Protocol):
             elif parsed > 1 and len(self._queue) == parsed:
                 _split_pipelined(self._queue, data)
         if self._in_head:
-            self._after_partial_head(data)
+            self._after_partial_head(data, at_boundary and self._completed_msgs == done_before)
         queue = self._queue
         if queue and self._active is None:
             self._run_queue(True)
@@ -681,11 +682,18 @@ class HttpProtocol(asyncio.Protocol):
         encoded = _HIGH_OCTET.sub(lambda m: b"%%%02X" % m.group()[0], target)
         self._feed(method + b" " + encoded + b" " + version + rest[len(line):])
 
-    def _after_partial_head(self, data: bytes) -> None:
+    def _after_partial_head(self, data: bytes, head_only: bool) -> None:
         """Bound a header block that never ends and track whether the request
-        line is complete (for the 408-or-silence timeout decision)."""
+        line is complete (for the 408-or-silence timeout decision).
+        ``head_only``: the read began at a message boundary and completed no
+        message, so all of it is this head (a client that sends an endless
+        head in one write gets its 400 at once, as from Apache).  A head
+        that began after other messages in the same read counts from the
+        next read on (httptools gives no offsets to count it exactly)."""
         if not self._began_in_feed:
             self._head_bytes += len(data)
+        elif head_only:
+            self._head_bytes = len(data)
         p = self.policy
         if not self._line_done and self._url_last:
             nl = data.rfind(b"\n")

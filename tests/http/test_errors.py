@@ -127,6 +127,30 @@ def test_unterminated_header_is_bounded(make_server):
     assert c.response()[0] == 400
 
 
+def test_unterminated_header_in_one_write_is_bounded(make_server):
+    # the whole endless head arrives in one read (as a loaded server reads
+    # what a client sent meanwhile): 400 at once, not after Timeout
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=100, limit_request_fields=5,
+                                              timeout=30))
+    c = Conn(srv.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"y" * 20000)
+    assert c.response()[0] == 400
+
+
+def test_a_long_head_after_a_pipelined_request_is_not_miscounted(make_server):
+    # a read that completes a request with a body and begins the next head:
+    # the body's bytes are not the next head's
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=100, limit_request_fields=5))
+    body = b"b" * 20000
+    c = Conn(srv.port)
+    c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body)
+           + body + b"GET /x HTTP/1.1\r\n")
+    time.sleep(0.05)
+    c.send(b"Host: a\r\n\r\n")
+    assert c.response()[2] == body
+    assert c.response()[2] == b"hello /x"
+
+
 def test_unknown_method_reaches_handler(server):
     c = Conn(server.port)
     c.send(b"FOO /method HTTP/1.1\r\nHost: a\r\n\r\n")
