@@ -26,6 +26,13 @@ The protocol calls ``io()`` at the start of every read; the listener calls
 loop (``loop_tick``), shared by the connections and the site that checks.
 Without a loop (unit tests, a closed loop) every check is a tick of its
 own.
+
+What it still allows: within one poll, the read of a connection the poll
+reported may hold bytes that came after a check made earlier in that poll
+(for another connection).  Only a client that pipelines a further request
+on that connection after acting on an answer it got on another one could
+notice; that is the price of checking once per poll rather than per
+request.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ __all__ = ["LoopTick", "loop_tick"]
 
 
 class LoopTick:
+    """A counter of ticks: ``current()`` for a check, ``io()`` and
+    ``fresh()`` as the module describes."""
+
     __slots__ = ("_n", "_open", "_in_io", "_loop")
 
     def __init__(self, loop=None) -> None:
