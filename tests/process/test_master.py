@@ -234,7 +234,15 @@ def test_auto_parses_with_apaches_keys(make_server):
     srv = make_server(extra="ExtendedStatus On").start()
     for _ in range(3):
         srv.get("/")
-    name, kv = parse(srv.auto())
+    # a worker counts an answer just after sending it: on a loaded machine
+    # the board may catch up a moment later (bounded wait)
+    seen = []
+
+    def counted():
+        seen[:] = [parse(srv.auto())]
+        return int(seen[0][1]["Total Accesses"]) >= 3
+    assert wait_for(counted, 5), seen
+    name, kv = seen[0]
     assert name == "127.0.0.1"
     keys = list(kv)
     assert keys[:12] == ["ServerVersion", "ServerMPM", "Server Built", "CurrentTime",
@@ -244,8 +252,9 @@ def test_auto_parses_with_apaches_keys(make_server):
     assert keys[-11:] == ["BusyWorkers", "GracefulWorkers", "IdleWorkers", "Processes",
                           "Stopping", "ConnsTotal", "ConnsAsyncWaitIO", "ConnsAsyncWriting",
                           "ConnsAsyncKeepAlive", "ConnsAsyncClosing", "Scoreboard"]
-    assert int(kv["Total Accesses"]) >= 3
-    assert kv["Processes"] == "3"
+    # StartServers 3; idle-server maintenance may have added one (with
+    # MinSpareThreads 12 of 3 x 4, a busy moment asks for more, as in Apache)
+    assert 3 <= int(kv["Processes"]) <= 8
     assert re.fullmatch(r"[._SRWKDCLGI]{32}", kv["Scoreboard"])
     page = srv.get("/server-status?refresh=2")
     assert page.getheader("Refresh") == "2"
