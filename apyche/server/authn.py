@@ -704,14 +704,30 @@ def _load_crypt_module():
 _CRYPT_DATA_SIZE = 262144
 
 
+def _libcrypt_crypt_r(ctypes):
+    """libcrypt's crypt_r, or None.  The usual soname first:
+    ctypes.util.find_library runs "ldconfig -p", a child process of the
+    server at every start (a window in which the master, its signal
+    handlers not set yet, already has a child)."""
+    try:
+        return ctypes.CDLL("libcrypt.so.1").crypt_r
+    except (OSError, AttributeError):
+        pass
+    import ctypes.util
+    name = ctypes.util.find_library("crypt")
+    try:
+        return ctypes.CDLL(name).crypt_r if name else None
+    except (OSError, AttributeError):
+        return None
+
+
 def _load_ctypes_crypt():
     try:
         import ctypes
-        import ctypes.util
-        name = ctypes.util.find_library("crypt") or "libcrypt.so.1"
-        lib = ctypes.CDLL(name)
-        fn = lib.crypt_r
-    except (OSError, AttributeError, ImportError):
+        fn = _libcrypt_crypt_r(ctypes)
+    except ImportError:
+        return None
+    if fn is None:
         return None
     fn.restype = ctypes.c_char_p
     fn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]

@@ -593,7 +593,11 @@ def test_a_graceful_stop_reaches_a_worker_still_starting(make_server):
                                 env=srv.env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=srv.stderr,
                                 start_new_session=True)
-    assert wait_for(srv.workers, 10)          # forked, and asleep before run_worker
+    # forked, and asleep before run_worker; the master has its handlers
+    # (it announces itself after setting them; a child seen before that
+    # need not be a worker)
+    assert wait_for(lambda: "resuming normal operations" in srv.error_log() and srv.workers(),
+                    10)
     os.kill(srv.pid, signal.SIGWINCH)
     assert srv.proc.wait(10) == 0
     assert "AH00492: caught SIGWINCH, shutting down gracefully" in srv.error_log()
