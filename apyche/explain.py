@@ -136,7 +136,7 @@ def _access(site, view, srv, cfg, uri, filename, client, host, local) -> dict:
     ex.view, ex.settings, ex.uri, ex.filename, ex.config = view, srv, uri, filename, cfg
     ex.allow_lookups = False
     lines: list[str] = []
-    group = site._authz_for(cfg)
+    group = site.gate.authz_for(cfg)
 
     def show(node, depth):
         pad = "  " * depth
@@ -150,13 +150,13 @@ def _access(site, view, srv, cfg, uri, filename, client, host, local) -> dict:
                 site.hosts.cached_double_reverse(client) is hostlookup.NOT_CACHED:
             verdict = "decided by a double-reverse DNS lookup of the client"
         else:
-            verdict = site._check_rule(ex, cfg, node, []).value
+            verdict = site.gate.check_rule(ex, cfg, node, []).value
         lines.append(f"{pad}Require {neg}{node.provider} {node.args}".rstrip()
                      + f"  -> {verdict}")
 
     if group is not None:
         show(group, 0)
-        result = evaluate(group, lambda rule: site._check_rule(ex, cfg, rule, []), "GET")
+        result = evaluate(group, lambda rule: site.gate.check_rule(ex, cfg, rule, []), "GET")
         decision = result.value
     else:
         decision = "granted (no Require applies)"

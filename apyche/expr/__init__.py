@@ -30,7 +30,7 @@ from .scanner import ScannerJammed
 
 __all__ = [
     "Expr", "ExprError", "ExprUnsupported", "EvalError", "ExprContext",
-    "Headers", "Lookup", "SimpleContext", "parse_expr", "parse_string_expr",
+    "Headers", "Lookup", "SimpleContext", "holds", "parse_expr", "parse_string_expr",
 ]
 
 
@@ -171,3 +171,15 @@ def parse_string_expr(text: str, *, lookup: Lookup | None = None,
     quotes and backslash escapes are as inside a quoted word.
     """
     return _parse(text, True, lookup, restricted, False, filename, line)
+
+
+def holds(cond: Expr | str | None, ctx) -> bool:
+    """Whether a parsed condition is true for *ctx*.  No condition, one kept
+    as text (it did not parse), or one whose evaluation fails is false: an
+    expression error denies or skips, as in Apache."""
+    if cond is None or isinstance(cond, str):
+        return False
+    try:
+        return bool(cond.evaluate(ctx))
+    except Exception:
+        return False

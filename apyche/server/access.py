@@ -74,6 +74,46 @@ def merge_authz(base: AuthzGroup | None, new: AuthzGroup | None, mode: str) -> A
     return AuthzGroup(op, False, (base, new), f"<Require{op.capitalize()}>")
 
 
+def authz_from_origins(cfg) -> AuthzGroup | None:
+    """Require as mod_authz_core merges it: each merged scope's own Require
+    lines and <Require*> containers form its group, combined with what it
+    inherits per that scope's AuthMerging (Off: replace)."""
+    merged = None
+    for scope in cfg.scopes:
+        own = group_of(scope.settings, scope.authz, "<RequireAny>")
+        if own is None:
+            continue
+        mode = str(scope.values.get("AuthMerging") or "off").lower()
+        merged = merge_authz(merged, own, mode)
+    return merged
+
+
+def applies_to(group: AuthzGroup, method: str) -> bool:
+    """Whether any Require in the tree applies to *method* (mod_authz_core
+    keeps, per section, the methods its rules are <Limit>ed to)."""
+    for child in group.children:
+        if isinstance(child, AuthzGroup):
+            if applies_to(child, method):
+                return True
+        elif _method_applies(getattr(child, "limited", None), method):
+            return True
+    return False
+
+
+def client_independent(group: AuthzGroup | None) -> bool:
+    """True when the Require tree's answer is the same for every request
+    (only "Require all ..." rules, not limited to some methods)."""
+    if group is None:
+        return True
+    for child in group.children:
+        if isinstance(child, AuthzGroup):
+            if not client_independent(child):
+                return False
+        elif child.provider != "all" or getattr(child, "limited", None) is not None:
+            return False
+    return True
+
+
 def _method_applies(limited, method: str) -> bool:
     if limited is None:
         return True

@@ -9,7 +9,7 @@ handler phase:
 3. translate it: mod_alias redirects and aliases, else DocumentRoot;
 4. the walks (apyche.tree): directory + .htaccess, regex, files, location;
    symlink checks per component as the merged Options require;
-5. access control (Order/Allow/Deny, Require);
+5. access control (Order/Allow/Deny, Require, Basic auth: ``gate.py``);
 6. <If> sections;
 7. the handler: mod_dir (DirectorySlash, DirectoryIndex, FallbackResource)
    and the default handler for files;
@@ -33,6 +33,7 @@ from typing import Any
 from .. import SERVER_VERSION
 from ..config.model import ServerConfig
 from ..config.words import getword, split_words
+from ..expr import holds
 from ..http.response import FileBody, Response
 from ..http.ticks import loop_tick
 from ..logs.errorlog import ERROR, INFO, ErrorLogHandler
@@ -45,8 +46,9 @@ from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, stat_key, symlink_policy
 from .headers import apply_response_headers, request_env
-from . import authn, hostlookup, handlers
-from .access import AuthzGroup, Result, evaluate, group_of, merge_authz, order_allows
+from . import hostlookup, handlers
+from .access import client_independent
+from .gate import Gate, NeedLookup
 from .logs import ServerLogs
 from .replay import BODY_MAX, ReplayState, StaticEntry, StaticReplay
 from .mapping import AliasTable, Mapped, Redirected, alias_table
@@ -130,7 +132,6 @@ class Site:
         self.logs = ServerLogs(config, self.views)
         self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
         self._ext_maps: dict[int, tuple[Any, dict]] = {}
-        self._authz: dict[int, tuple[Any, AuthzGroup | None]] = {}
         # Requests answered but not yet logged (the protocol reports each
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
@@ -140,8 +141,8 @@ class Site:
         self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
         self._variants: dict[tuple, tuple] = {}          # ... and the variants found
         self._type_maps: dict[str, tuple] = {}           # parsed .var files, by identity
-        self._auth_files: dict[tuple[str, str], Any] = {}
         self.hosts = hostlookup.HostResolver()
+        self.gate = Gate(self, self.hosts)
         # MultiViews and the type-map handler are mod_negotiation's: without
         # it Apache accepts "Options MultiViews" and serves .var files as
         # they are.
@@ -212,7 +213,7 @@ class Site:
         if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
             return
         cfg = ex.config
-        if cfg.ifs or _per_request(cfg) or not _client_independent(self._authz_for(cfg)) \
+        if cfg.ifs or _per_request(cfg) or not client_independent(self.gate.authz_for(cfg)) \
                 or cfg.get("allow") or cfg.get("deny"):
             return
         directory = ex.filename[:ex.filename.rfind("/") + 1]
@@ -302,15 +303,15 @@ class Site:
             return fast
         try:
             return self._handle(request)
-        except _NeedLookup as need:
+        except NeedLookup as need:
             return self._handle_after_lookup(request, need)
 
-    async def _handle_after_lookup(self, request, need: "_NeedLookup"):
+    async def _handle_after_lookup(self, request, need: NeedLookup):
         for _ in range(4):   # each lookup warms the cache; bounded
             await need.wait(self.hosts)
             try:
                 return self._handle(request)
-            except _NeedLookup as again:
+            except NeedLookup as again:
                 need = again
         return self._handle(request, allow_lookups=False)
 
@@ -321,7 +322,7 @@ class Site:
         try:
             response = self._process(ex)
             self._remember_fast(ex, response)
-        except _NeedLookup:
+        except NeedLookup:
             raise
         except Exception as exc:  # a bug must cost one 500, not the worker
             self.log_error(ex, ERROR, "core", f"apyche internal error: {exc!r}", code=None)
@@ -395,10 +396,10 @@ class Site:
         ex.config = cfg
         if view.named_captures:
             ex.env.update(self.resolver.captures(view, filename, ex.uri))
-        self._remote_host_for_log(ex, cfg)
+        self.gate.remote_host_for_log(ex, cfg)
         if _has_env_rules(cfg):
             request_env(ex, cfg)
-        refused = self._check_access(ex, cfg)
+        refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
         redirect = self._dir_redirect(ex, cfg)
@@ -427,7 +428,7 @@ class Site:
         """``ap_if_walk``: each <If>/<ElseIf>/<Else> chain, in order; the
         first true branch of a chain is merged (its own nested <If>s too)."""
         ex.replayable = False
-        ctx = self._expr_context(ex)
+        ctx = self.expr_context(ex)
         merged = cfg
         taken = False
         for sec in cfg.ifs:
@@ -436,13 +437,13 @@ class Site:
             if taken:
                 continue
             cond = sec.condition
-            truth = True if sec.kind == "else" else _expr_true(cond, ctx)
+            truth = True if sec.kind == "else" else holds(cond, ctx)
             if truth:
                 taken = True
                 merged = merge(merged, self.resolver._scope_of(sec))
         return merged
 
-    def _expr_context(self, ex: Exchange):
+    def expr_context(self, ex: Exchange):
         from ..expr.context import Headers, SimpleContext
         req = ex.request
         client = req.client or ("", 0)
@@ -541,208 +542,6 @@ class Site:
                 return self.error_response(ex, 403)
         return None
 
-    # -- access --------------------------------------------------------------------
-    def _check_access(self, ex: Exchange, cfg) -> Response | None:
-        req = ex.request
-        client = (req.client or ("", 0))[0]
-        method = req.method
-        allows = cfg.get("allow") or ()
-        denies = cfg.get("deny") or ()
-        compat_ok = True
-        if allows or denies or "order" in cfg:
-            compat_ok = order_allows(cfg.get("order") or "deny,allow", list(allows),
-                                     list(denies), client, ex.env, method,
-                                     host_check=lambda e: hostlookup.host_matches(
-                                         e.value, self._double_reverse(ex)))
-        group = self._authz_for(cfg)
-        if group is not None and not _applies_to(group, method):
-            group = None    # every Require is <Limit>ed to other methods
-        satisfy_any = str(cfg.get("Satisfy") or "all").lower() == "any"
-        if group is None:
-            allowed = compat_ok
-        else:
-            if satisfy_any and compat_ok:
-                return None
-            if not compat_ok and not satisfy_any:
-                return self._deny(ex, compat=True)
-            logs: list = []
-            result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, logs), method)
-            if result is Result.DENIED_NO_USER:
-                # Authorization needs a user: authenticate (mod_auth_basic),
-                # then decide again with the user known.
-                challenge = self._authenticate(ex, cfg)
-                if challenge is not None:
-                    return challenge
-                logs = []
-                result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, logs), method)
-            for entry in logs:
-                self._emit(ex, entry)
-            if result is Result.GRANTED:
-                return None
-            if ex.user is not None:
-                self._emit(ex, authn.msg_authz_failure(ex.user, ex.uri))
-                return self._unauthorized(ex, cfg)
-            allowed = False
-        if not allowed:
-            return self._deny(ex, compat=not compat_ok)
-        return None
-
-    def _deny(self, ex: Exchange, compat: bool) -> Response:
-        code = "AH01797" if compat else "AH01630"
-        self.log_error(ex, ERROR, "access_compat" if compat else "authz_core",
-                       f"{code}: client denied by server configuration: "
-                       f"{ex.filename or ex.uri}")
-        return self.error_response(ex, 403)
-
-    def _authenticate(self, ex: Exchange, cfg) -> Response | None:
-        """mod_auth_basic with the file provider: sets ``ex.user`` or answers
-        401/500."""
-        auth_type = str(cfg.get("AuthType") or "").lower()
-        if auth_type != "basic":
-            self.log_error(ex, ERROR, "core", f"AH00027: No authentication done but request "
-                           f"not allowed without authentication for {ex.uri}. "
-                           "Authentication not configured?")
-            return self.error_response(ex, 500)
-        pwfile = self._password_file(cfg.get("AuthUserFile"))
-        outcome = authn.authenticate(ex.request.get("Authorization"), cfg.get("AuthName"),
-                                     ex.uri, pwfile)
-        for entry in outcome.logs:
-            self._emit(ex, entry)
-        ex.user = outcome.user
-        if outcome.status == 0:
-            return None
-        if outcome.status == 401:
-            return self.error_response(ex, 401, www_authenticate=outcome.www_authenticate)
-        return self.error_response(ex, outcome.status)
-
-    def _unauthorized(self, ex: Exchange, cfg) -> Response:
-        name = cfg.get("AuthName")
-        challenge = authn.www_authenticate(name) if name else None
-        return self.error_response(ex, 401, www_authenticate=challenge)
-
-    def _password_file(self, path) -> Any:
-        if not path:
-            return None
-        found = self._auth_files.get(("pw", path))
-        if found is None:
-            found = self._auth_files[("pw", path)] = authn.PasswordFile(str(path))
-        return found
-
-    def _group_file(self, path) -> Any:
-        if not path:
-            return None
-        found = self._auth_files.get(("grp", path))
-        if found is None:
-            found = self._auth_files[("grp", path)] = authn.GroupFile(str(path))
-        return found
-
-    def _emit(self, ex: Exchange, entry) -> None:
-        if entry is None:
-            return
-        index = ex.view.index if ex.view is not None else 0
-        try:
-            entry.emit(self.logs.error[index], client=ex.request.client)
-        except Exception:
-            self.log_error(ex, ERROR, getattr(entry, "module", "auth_basic"),
-                           getattr(entry, "text", str(entry)))
-
-    def _authz_for(self, cfg) -> AuthzGroup | None:
-        """The merged Require tree for a DirConfig (cached by identity)."""
-        hit = self._authz.get(id(cfg))
-        if hit is not None and hit[0] is cfg:
-            return hit[1]
-        group = _authz_from_origins(cfg)
-        if len(self._authz) > 4096:
-            self._authz.clear()
-        self._authz[id(cfg)] = (cfg, group)
-        return group
-
-    def _check_rule(self, ex: Exchange, cfg, rule, logs: list) -> Result:
-        provider = rule.provider
-        req = ex.request
-        if provider == "valid-user":
-            return authn.require_valid_user(ex.user)[0]
-        if provider == "user":
-            result, entries = authn.require_user(ex.user, rule.args, ex.uri)
-            logs.extend(entries)
-            return result
-        if provider == "group":
-            result, entries = authn.require_group(self._group_file(cfg.get("AuthGroupFile")),
-                                                  ex.user, rule.args, ex.uri)
-            logs.extend(entries)
-            return result
-        if provider == "all":
-            return Result.GRANTED if rule.parsed else Result.DENIED
-        if provider == "ip":
-            client = (req.client or ("", 0))[0]
-            return Result.GRANTED if any(s.contains(client) for s in rule.parsed or ()) \
-                else Result.DENIED
-        if provider == "local":
-            client = (req.client or ("", 0))[0]
-            local = (req.server or ("", 0))[0]
-            return Result.GRANTED if client in ("127.0.0.1", "::1", local) \
-                or client.startswith("127.") else Result.DENIED
-        if provider == "env":
-            return Result.GRANTED if any(name in ex.env for name in rule.args.split()) \
-                else Result.DENIED
-        if provider == "method":
-            methods = rule.parsed or tuple(rule.args.split())
-            return Result.GRANTED if req.method in methods else Result.DENIED
-        if provider == "host":
-            name = self._double_reverse(ex)
-            ex.replayable = False
-            return Result.GRANTED if hostlookup.require_host_matches(rule.args, name) \
-                else Result.DENIED
-        if provider == "forward-dns":
-            client = (req.client or ("", 0))[0]
-            ex.replayable = False
-            hit = hostlookup.forward_dns_matches_cached(rule.args, client, self.hosts)
-            if hit is hostlookup.NOT_CACHED:
-                if not ex.allow_lookups:
-                    return Result.DENIED
-                raise _NeedLookup("forward-dns", rule.args, client)
-            return Result.GRANTED if hit else Result.DENIED
-        if provider == "expr":
-            cond = rule.parsed
-            ok = _expr_true(cond, self._expr_context(ex)) if cond is not None and \
-                not isinstance(cond, str) else False
-            return Result.GRANTED if ok else Result.DENIED
-        self.log_error(ex, ERROR, "authz_core",
-                       f"Require {provider} is not supported by apyche; denying")
-        return Result.DENIED
-
-    def _double_reverse(self, ex: Exchange) -> str | None:
-        """The client's double-reverse name (``REMOTE_DOUBLE_REV``), from the
-        cache or by asking for a lookup."""
-        client = (ex.request.client or ("", 0))[0]
-        name = self.hosts.cached_double_reverse(client)
-        if name is hostlookup.NOT_CACHED:
-            if not ex.allow_lookups:
-                return None
-            raise _NeedLookup("double", client)
-        return name
-
-    def _remote_host_for_log(self, ex: Exchange, cfg) -> None:
-        """HostnameLookups On/Double: resolve before answering, so %h and
-        REMOTE_HOST can be logged without blocking (Apache looks it up while
-        logging, blocking its thread)."""
-        mode = str(cfg.get("HostnameLookups") or "off").lower()
-        if mode == "off":
-            return
-        ex.replayable = False
-        client = (ex.request.client or ("", 0))[0]
-        if mode == "double":
-            name = self._double_reverse(ex)
-        else:
-            name = self.hosts.cached_reverse(client)
-            if name is hostlookup.NOT_CACHED:
-                if not ex.allow_lookups:
-                    return
-                raise _NeedLookup("reverse", client)
-        ex.remote_host = name
-        if name:
-            ex.env["REMOTE_HOST"] = name
-
     # -- handlers --------------------------------------------------------------------
     def _directory(self, ex: Exchange, cfg, dirname: str) -> Response:
         """mod_dir: DirectorySlash, then DirectoryIndex; else the listing or 403."""
@@ -802,20 +601,7 @@ class Site:
         and mod_autoindex skip members a sub-request is refused.)"""
         cfg = self.resolver.file_walk(dir_cfg, filename.rsplit("/", 1)[-1])
         cfg = self.resolver.location_walk(ex.view, cfg, uri)
-        group = self._authz_for(cfg)
-        method = ex.request.method
-        if group is not None and not _applies_to(group, method):
-            group = None
-        client = (ex.request.client or ("", 0))[0]
-        allows, denies = cfg.get("allow") or (), cfg.get("deny") or ()
-        if allows or denies or "order" in cfg:
-            if not order_allows(cfg.get("order") or "deny,allow", list(allows), list(denies),
-                                client, ex.env, method):
-                return False
-        if group is None:
-            return True
-        result = evaluate(group, lambda rule: self._check_rule(ex, cfg, rule, []), method)
-        return result is Result.GRANTED
+        return self.gate.allows_subrequest(ex, cfg)
 
     def _listing(self, ex: Exchange, cfg, base: str) -> Response:
         """mod_autoindex: the listing of *base*, as Apache renders it."""
@@ -836,7 +622,7 @@ class Site:
                            f"AH01275: Can't open directory for index: {base}")
             return self.error_response(ex, 403)
         entries = autoindex.entries_from_listing(listing, self.types, self._extension_map(cfg))
-        if cfg.files or self._authz_for(cfg) is not None:
+        if cfg.files or self.gate.authz_for(cfg) is not None:
             # Each member's sub-request: refused ones are hidden (or shown
             # bare with ShowForbidden), as mod_autoindex does.
             from dataclasses import replace as _replace
@@ -1342,6 +1128,10 @@ class Site:
         except Exception:   # a log failure must not fail the request
             pass
 
+    def error_log(self, ex: Exchange):
+        """The ErrorLog of the request's server."""
+        return self.logs.error[ex.view.index if ex.view is not None else 0]
+
     def log_access(self, request, response, bytes_sent: int, duration: float) -> None:
         if request is None:
             # A connection that never made a request (408 on a stalled
@@ -1454,45 +1244,9 @@ _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnv
                 "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")
 
 
-def _applies_to(group, method: str) -> bool:
-    """Whether any Require in the tree applies to *method* (mod_authz_core
-    keeps, per section, the methods its rules are <Limit>ed to)."""
-    from .access import _method_applies
-    for child in group.children:
-        if isinstance(child, AuthzGroup):
-            if _applies_to(child, method):
-                return True
-        elif _method_applies(getattr(child, "limited", None), method):
-            return True
-    return False
-
-
-def _client_independent(group) -> bool:
-    """True when the Require tree's answer is the same for every request
-    (only "Require all ..." rules, not limited to some methods)."""
-    if group is None:
-        return True
-    for child in group.children:
-        if isinstance(child, AuthzGroup):
-            if not _client_independent(child):
-                return False
-        elif child.provider != "all" or getattr(child, "limited", None) is not None:
-            return False
-    return True
-
-
 _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5,
            "info": 6, "debug": 7}
 _REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
-
-
-def _expr_true(cond, ctx) -> bool:
-    if cond is None or isinstance(cond, str):
-        return False
-    try:
-        return bool(cond.evaluate(ctx))
-    except Exception:
-        return False
 
 
 _ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase",
@@ -1510,25 +1264,6 @@ def _per_request(cfg) -> bool:
 
 
 _NO_SEARCH = object()   # stat() refused: a component lacks search permission
-
-
-class _NeedLookup(Exception):
-    """Raised inside the pipeline when a DNS answer is not cached yet; the
-    request is answered again once the lookup has run (off the loop)."""
-
-    def __init__(self, kind: str, *args: str) -> None:
-        super().__init__(kind, *args)
-        self.kind = kind
-        self.args_ = args
-
-    async def wait(self, hosts) -> None:
-        if self.kind == "double":
-            await hosts.double_reverse(self.args_[0])
-        elif self.kind == "reverse":
-            await hosts.reverse(self.args_[0])
-        else:   # forward-dns: every name of the Require line
-            for word in hostlookup._forward_dns_words(self.args_[0]):
-                await hosts.forward(word)
 
 
 class _Headers:
@@ -1563,20 +1298,6 @@ class _NoRequest:
 
     def get(self, name, default=None):
         return default
-
-
-def _authz_from_origins(cfg) -> AuthzGroup | None:
-    """Require as mod_authz_core merges it: each merged scope's own Require
-    lines and <Require*> containers form its group, combined with what it
-    inherits per that scope's AuthMerging (Off: replace)."""
-    merged = None
-    for scope in cfg.scopes:
-        own = group_of(scope.settings, scope.authz, "<RequireAny>")
-        if own is None:
-            continue
-        mode = str(scope.values.get("AuthMerging") or "off").lower()
-        merged = merge_authz(merged, own, mode)
-    return merged
 
 
 def _error_document(cfg, status: int):
