@@ -497,4 +497,4 @@ def handler(site, ex):
     out = [(k, v) for k, v in headers if k != "Content-Type"]
     out.append(("Content-Length", str(len(data))))
     out.append(("Content-Type", ctype))
-    return site._finish(ex, Response(200, out, data))
+    return site.finish(ex, Response(200, out, data))

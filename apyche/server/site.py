@@ -23,7 +23,6 @@ work is lookups in caches, a stat or two, and the answer.
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import stat
 import time
@@ -32,7 +31,7 @@ from typing import Any
 
 from .. import SERVER_VERSION
 from ..config.model import ServerConfig
-from ..config.words import getword, split_words
+from ..config.words import getword
 from ..expr import holds
 from ..http.response import FileBody, Response
 from ..http.ticks import loop_tick
@@ -44,18 +43,19 @@ from ..semantics.etag import make_etag
 from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
 from ..semantics.static import decide
 from ..semantics.uri import UriError, map_request_target
-from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, stat_key, symlink_policy
+from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, symlink_policy
 from .headers import apply_response_headers, request_env
 from . import hostlookup, handlers
 from .access import client_independent
 from .gate import Gate, NeedLookup
+from .listing import DirectoryLister
+from .negotiator import Negotiator
 from .logs import ServerLogs
 from .replay import BODY_MAX, ReplayState, StaticEntry, StaticReplay
 from .mapping import AliasTable, Mapped, Redirected, alias_table
 from ..tree.merge import merge
 
 OPT_INDEXES = 1
-OPT_MULTIVIEWS = 128
 
 
 @dataclass
@@ -137,16 +137,11 @@ class Site:
         self._inflight: dict[int, Exchange] = {}
         self._fast: dict[tuple, StaticEntry] = {}
         self._replay_state = ReplayState()
-        self._autoindex: dict[int, tuple[Any, Any]] = {}
-        self._scans: dict[str, tuple[int, list]] = {}   # MultiViews directory scans
-        self._variants: dict[tuple, tuple] = {}          # ... and the variants found
-        self._type_maps: dict[str, tuple] = {}           # parsed .var files, by identity
         self.hosts = hostlookup.HostResolver()
         self.gate = Gate(self, self.hosts)
-        # MultiViews and the type-map handler are mod_negotiation's: without
-        # it Apache accepts "Options MultiViews" and serves .var files as
-        # they are.
-        self.negotiation = config.self_contained or config.has_module("negotiation_module")
+        self.lister = DirectoryLister(self)
+        self.negotiator = Negotiator(
+            self, enabled=config.self_contained or config.has_module("negotiation_module"))
 
     def bind_loop(self, loop) -> None:
         """The event loop this site answers on (in a worker, after fork):
@@ -354,9 +349,9 @@ class Site:
             return self.redirect(ex, mapped.status, mapped.location)
         ex.filename = mapped.filename
         ex.handler = mapped.handler
-        return self._serve_path(ex)
+        return self.serve_path(ex)
 
-    def _serve_path(self, ex: Exchange) -> Response:
+    def serve_path(self, ex: Exchange) -> Response:
         """Walks, access, handler for ``ex.filename`` / ``ex.uri``."""
         view = ex.view
         filename = ex.filename
@@ -550,7 +545,7 @@ class Site:
                 # mod_dir steps aside: no redirect and no DirectoryIndex;
                 # mod_autoindex may still list it.
                 if getattr(cfg.get("Options"), "opts", 0) & OPT_INDEXES:
-                    return self._listing(ex, cfg, dirname.rstrip("/") + "/")
+                    return self.lister.answer(ex, cfg, dirname.rstrip("/") + "/")
                 self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
                                f"{dirname}: No matching DirectoryIndex found, and "
                                "server-generated directory index forbidden by Options "
@@ -575,122 +570,36 @@ class Site:
                     else Mapped(srv.docroot + name)
                 if isinstance(target, Mapped) and os.path.isfile(target.filename):
                     ex.uri, ex.filename = name, target.filename
-                    return self._serve_path(ex)
+                    return self.serve_path(ex)
                 continue
             candidate = base + name
             try:
                 st = os.stat(candidate)
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode) and self._subrequest_ok(ex, cfg, candidate,
+            if stat.S_ISREG(st.st_mode) and self.subrequest_ok(ex, cfg, candidate,
                                                                  ex.uri + name):
                 ex.filename = candidate
                 ex.uri = ex.uri + name
-                return self._serve_path(ex)
+                return self.serve_path(ex)
         opts = getattr(cfg.get("Options"), "opts", 0)
         if opts & OPT_INDEXES:
-            return self._listing(ex, cfg, base)
+            return self.lister.answer(ex, cfg, base)
         self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
                        f"{base}: No matching DirectoryIndex ({','.join(indexes) or 'none'}) "
                        "found, and server-generated directory index forbidden by "
                        "Options directive")
         return self.error_response(ex, 403)
 
-    def _subrequest_ok(self, ex: Exchange, dir_cfg, filename: str, uri: str) -> bool:
+    def subrequest_ok(self, ex: Exchange, dir_cfg, filename: str, uri: str) -> bool:
         """Would a sub-request for *filename* pass the access checks?  (mod_dir
         and mod_autoindex skip members a sub-request is refused.)"""
         cfg = self.resolver.file_walk(dir_cfg, filename.rsplit("/", 1)[-1])
         cfg = self.resolver.location_walk(ex.view, cfg, uri)
         return self.gate.allows_subrequest(ex, cfg)
 
-    def _listing(self, ex: Exchange, cfg, base: str) -> Response:
-        """mod_autoindex: the listing of *base*, as Apache renders it."""
-        from ..semantics import autoindex
-        ex.replayable = False
-        aicfg = self._autoindex_config(cfg)
-        listing = []
-        try:
-            with os.scandir(base) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    listing.append((entry.name, entry.is_dir(), st.st_size, st.st_mtime))
-        except OSError as exc:
-            self.log_error(ex, ERROR, "autoindex", f"({exc.errno}){exc.strerror}: "
-                           f"AH01275: Can't open directory for index: {base}")
-            return self.error_response(ex, 403)
-        entries = autoindex.entries_from_listing(listing, self.types, self._extension_map(cfg))
-        if cfg.files or self.gate.authz_for(cfg) is not None:
-            # Each member's sub-request: refused ones are hidden (or shown
-            # bare with ShowForbidden), as mod_autoindex does.
-            from dataclasses import replace as _replace
-            uri_base = ex.uri if ex.uri.endswith("/") else ex.uri + "/"
-            entries = [e if self._subrequest_ok(ex, cfg, base + e.name, uri_base + e.name)
-                       else _replace(e, status=403) for e in entries]
-        srv = ex.settings
-        sig_mode = cfg.get("ServerSignature") or "off"
-        sig = "" if sig_mode == "off" else errorpages.signature(
-            sig_mode, banner=self.banner, server_name=srv.server_name, port=srv.port,
-            server_admin=srv.admin, prefix="")
-        header = self._included(cfg, base, aicfg, "header")
-        readme = self._included(cfg, base, aicfg, "readme")
-        body, ctype = autoindex.render_index(
-            autoindex.IndexRequest(ex.uri, base, ex.query), entries, aicfg,
-            header=header, readme=readme, signature=sig)
-        data = body.encode("utf-8", "surrogateescape")
-        ex.content_type = ctype
-        return self._finish(ex, Response(200, [("Content-Length", str(len(data))),
-                                               ("Content-Type", ctype)],
-                                         b"" if ex.request.method == "HEAD" else data))
-
-    def _autoindex_config(self, cfg):
-        """mod_autoindex's record for this directory: each merged scope's
-        autoindex directives applied, then merged in order
-        (``merge_autoindex_configs``)."""
-        from ..semantics import autoindex
-        hit = self._autoindex.get(id(cfg))
-        if hit is not None and hit[0] is cfg:
-            return hit[1]
-        merged = autoindex.AutoindexConfig()
-        for scope in cfg.scopes:
-            pairs = [(s.name, split_words(s.args)) for s in scope.settings
-                     if s.name in _AUTOINDEX_DIRECTIVES]
-            if pairs:
-                try:
-                    own = autoindex.apply_directives(pairs, section_path=scope.path)
-                except Exception:   # validated at config load
-                    continue
-                merged = autoindex.merge_configs(merged, own)
-        if len(self._autoindex) > 4096:
-            self._autoindex.clear()
-        self._autoindex[id(cfg)] = (cfg, merged)
-        return merged
-
-    def _included(self, cfg, base: str, aicfg, which: str):
-        """HeaderName/ReadmeName: a text or HTML file in the directory."""
-        from ..semantics import autoindex
-        name = getattr(aicfg, f"{which}_name", None) or getattr(aicfg, which, None)
-        if not name or not isinstance(name, str) or name.startswith("/"):
-            return None
-        for candidate in (name,):
-            path = base + candidate
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read(1 << 20)
-            except OSError:
-                continue
-            ctype = self._content_type(cfg, path) or ""
-            if ctype.startswith(("text/html", "application/xhtml+xml")):
-                return autoindex.IncludedFile(data.decode("utf-8", "surrogateescape"), True)
-            if ctype.startswith("text/"):
-                return autoindex.IncludedFile(data.decode("utf-8", "surrogateescape"), False)
-            return None
-        return None
-
     def _not_found(self, ex: Exchange, cfg) -> Response:
-        negotiated = self._multiviews(ex, cfg, ex.filename)
+        negotiated = self.negotiator.multiviews(ex, cfg, ex.filename)
         if negotiated is not None:
             return negotiated
         fallback = cfg.get("FallbackResource")
@@ -702,142 +611,16 @@ class Site:
                 else Mapped(srv.docroot + target)
             if isinstance(mapped, Mapped):
                 ex.uri, ex.filename = target, mapped.filename
-                return self._serve_path(ex)
+                return self.serve_path(ex)
         self.log_error(ex, INFO, "core", f"AH00128: File does not exist: {ex.filename}")
         return self.error_response(ex, 404)
 
-    # -- content negotiation (mod_negotiation) ---------------------------------
+    # -- the handler for a file: SetHandler/AddHandler, else the default one ------
     def _handler_of(self, cfg, filename: str) -> str | None:
         handler = cfg.get("SetHandler")
         if handler and str(handler).lower() != "none":
             return str(handler)
-        return find_ct(filename, self.types, self._extension_map(cfg)).handler
-
-    def _listing_of(self, directory: str):
-        """The directory's members, cached while its mtime is unchanged: a
-        MultiViews request costs one stat() of the directory, not a scan."""
-        try:
-            mtime = os.stat(directory).st_mtime_ns
-        except OSError:
-            return None
-        hit = self._scans.get(directory)
-        if hit is not None and hit[0] == mtime:
-            return hit[1]
-        members = []
-        try:
-            with os.scandir(directory) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    members.append((entry.name, stat.S_ISDIR(st.st_mode), st.st_size))
-        except OSError:
-            return None
-        if len(self._scans) > 4096:
-            self._scans.clear()
-        self._scans[directory] = (mtime, members)
-        return members
-
-    def _multiviews(self, ex: Exchange, cfg, filename: str) -> Response | None:
-        """Options MultiViews: choose among ``name.*`` for a missing ``name``."""
-        from ..semantics import negotiation as neg
-        if not self.negotiation or not getattr(cfg.get("Options"), "opts", 0) & OPT_MULTIVIEWS:
-            return None
-        directory, _, base = filename.rpartition("/")
-        if not base:
-            return None
-        listing = self._listing_of(directory + "/")
-        if listing is None:
-            return None
-        # The variants depend on the listing (cached by mtime), the name and
-        # the merged config, not on the request: find them once.
-        key = (directory, id(listing), base, id(cfg))
-        hit = self._variants.get(key)
-        if hit is not None and hit[0] is listing and hit[1] is cfg:
-            found = hit[2]
-        else:
-            match = _multiviews_match(cfg.get("MultiviewsMatch"))
-            found = neg.find_variants(listing, base, self.types, self._extension_map(cfg),
-                                      multiviews_match=match,
-                                      default_language=_first_word(cfg.get("DefaultLanguage")))
-            if len(self._variants) > 4096:
-                self._variants.clear()
-            self._variants[key] = (listing, cfg, found)
-        if found.status == 404:
-            self.log_error(ex, ERROR, "negotiation", f"AH00687: Negotiation: discovered "
-                           f"file(s) matching request: {filename} (None could be negotiated).")
-            return self.error_response(ex, 404)
-        if not found.variants:
-            return None
-        return self._negotiated(ex, cfg, directory + "/", found.variants, from_type_map=False)
-
-    def _type_map(self, ex: Exchange, cfg, filename: str) -> Response:
-        from ..semantics import negotiation as neg
-        try:
-            st = os.stat(filename)
-            sig = (st.st_ino, st.st_size, st.st_mtime_ns)
-            hit = self._type_maps.get(filename)
-            if hit is not None and hit[0] == sig:
-                tmap = hit[1]
-            else:
-                with open(filename, "rb") as fh:
-                    data = fh.read()
-                tmap = neg.parse_type_map(data, filename)
-                if len(self._type_maps) > 4096:
-                    self._type_maps.clear()
-                self._type_maps[filename] = (sig, tmap)
-        except OSError:
-            return self.error_response(ex, 403)
-        for message in tmap.errors:
-            self.log_error(ex, ERROR, "negotiation", message)
-        if tmap.status:
-            return self.error_response(ex, tmap.status)
-        directory = filename[:filename.rfind("/") + 1]
-        return self._negotiated(ex, cfg, directory, tmap.variants, from_type_map=True)
-
-    def _negotiated(self, ex: Exchange, cfg, directory: str, variants, *,
-                    from_type_map: bool) -> Response:
-        from ..semantics import negotiation as neg
-        req = ex.request
-        flp = cfg.get("ForceLanguagePriority")
-        result = neg.negotiate(
-            variants, accept=req.get("Accept"), accept_language=req.get("Accept-Language"),
-            accept_charset=req.get("Accept-Charset"), accept_encoding=req.get("Accept-Encoding"),
-            negotiate_header=req.get("Negotiate"), user_agent=req.get("User-Agent"),
-            method=req.method, has_args=ex.query is not None,
-            http10=req.http_version == "1.0", from_type_map=from_type_map,
-            language_priority=_words_of(cfg.get("LanguagePriority")),
-            force_language_priority=_force_priority(flp),
-            prefer_language=ex.env.get("prefer-language"),
-            no_gzip="no-gzip" in ex.env,
-            cache_negotiated_docs=bool(cfg.get("CacheNegotiatedDocs")))
-        # The choice depends on the request's headers (not replayable by
-        # URL) and on what was read: the requested name (absent, for
-        # MultiViews), the directory listing or the type map, and every
-        # variant (their sizes break ties).  Repeats of the same request
-        # bytes may replay it while those hold.
-        ex.replayable = False
-        deps = [(ex.filename, stat_key(ex.filename)), (directory, stat_key(directory))]
-        for v in variants:
-            name = v.file_name
-            path = name if name.startswith("/") else directory + name
-            deps.append((path, stat_key(path)))
-        ex.byte_probes = tuple(deps)
-        if result.status != 200 or result.best is None:
-            return self._canned(ex, result.status, list(result.headers),
-                                variant_list=result.variant_list)
-        best = result.best
-        if best.file_name.startswith("/") or "/" in best.file_name:
-            target = best.file_name
-        else:
-            target = directory + best.file_name
-        ex.filename = target
-        ex.uri = ex.uri.rsplit("/", 1)[0] + "/" + best.file_name.rsplit("/", 1)[-1]
-        response = self._serve_path(ex)
-        if response.status < 400:
-            response.headers = list(result.headers) + response.headers
-        return response
+        return find_ct(filename, self.types, self.extension_map(cfg)).handler
 
     @staticmethod
     def _accept_path_info(cfg) -> bool:
@@ -853,11 +636,11 @@ class Site:
             self.log_error(ex, ERROR, "core", f"AH00038: Forbidden: {filename} doesn't "
                            "point to a file or directory")
             return self.error_response(ex, 403)
-        if self.negotiation and self._handler_of(cfg, filename) == "type-map":
-            return self._type_map(ex, cfg, filename)
+        if self.negotiator.enabled and self._handler_of(cfg, filename) == "type-map":
+            return self.negotiator.type_map(ex, cfg, filename)
         allow = self._allow_header()
         if method == "OPTIONS":
-            return self._finish(ex, Response(200, [("Allow", allow), ("Content-Length", "0"),
+            return self.finish(ex, Response(200, [("Allow", allow), ("Content-Length", "0"),
                                                    ("Content-Type", "text/html")]))
         if method not in ("GET", "HEAD", "POST"):
             # default_handler: only GET (HEAD) and POST reach a static file.
@@ -900,7 +683,7 @@ class Site:
                 headers.append(("Content-Length", "0"))
                 if ctype:
                     headers.append(("Content-Type", ctype))
-            return self._finish(ex, Response(status, headers))
+            return self.finish(ex, Response(status, headers))
         if status == 416:
             os.close(fd)
             return self.error_response(ex, 416)
@@ -936,14 +719,14 @@ class Site:
         if method == "HEAD":
             os.close(fd)
         ex.content_type = ctype
-        return self._finish(ex, Response(status, headers, body))
+        return self.finish(ex, Response(status, headers, body))
 
     def _allow_header(self) -> str:
         """``make_allow`` for the default handler: TRACE while TraceEnable is on."""
         trace = str(self.config.main.get("TraceEnable") or "on").lower() != "off"
         return "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
-    def _content_type(self, cfg, filename: str) -> str | None:
+    def content_type(self, cfg, filename: str) -> str | None:
         return self._mime(cfg, filename)[0]
 
     def _mime(self, cfg, filename: str) -> tuple[str | None, list[tuple[str, str]]]:
@@ -951,7 +734,7 @@ class Site:
         and AddDefaultCharset), and the Content-Encoding and
         Content-Language its extensions give (AddEncoding, AddLanguage),
         which Apache sends right after Content-Type, in that order."""
-        result = find_ct(filename, self.types, self._extension_map(cfg))
+        result = find_ct(filename, self.types, self.extension_map(cfg))
         forced = cfg.get("ForceType")
         if forced and str(forced).lower() != "none":
             ctype = str(forced)
@@ -968,7 +751,7 @@ class Site:
             extras.append(("Content-Language", language))
         return ctype, extras
 
-    def _extension_map(self, cfg) -> dict:
+    def extension_map(self, cfg) -> dict:
         hit = self._ext_maps.get(id(cfg))
         if hit is not None and hit[0] is cfg:
             return hit[1]
@@ -1040,11 +823,11 @@ class Site:
                 body = value.encode("utf-8", "surrogateescape")
                 headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
                 if req.method == "HEAD":
-                    return self._finish(ex, Response(status, headers))
+                    return self.finish(ex, Response(status, headers))
                 headers.append(("Content-Length", str(len(body))))
-                return self._finish(ex, Response(status, headers, body))
+                return self.finish(ex, Response(status, headers, body))
             if kind == "remote":
-                return self._canned(ex, 302, [("Location", value)])
+                return self.canned(ex, 302, [("Location", value)])
             if kind == "local":
                 ex.redirected_from = status
                 env_uri = ex.uri
@@ -1056,14 +839,14 @@ class Site:
                     else Mapped(srv.docroot + target)
                 if isinstance(mapped, Mapped):
                     ex.uri, ex.filename = target, mapped.filename
-                    inner = self._serve_path(ex)
+                    inner = self.serve_path(ex)
                     if inner.status == 200:
                         inner.status = status
                         return inner
-                    return self._canned(ex, status, headers, recursive=inner.status)
-        return self._canned(ex, status, headers, notes=notes)
+                    return self.canned(ex, status, headers, recursive=inner.status)
+        return self.canned(ex, status, headers, notes=notes)
 
-    def _canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
+    def canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
                 variant_list: str | None = None, notes: str | None = None) -> Response:
         req = ex.request
         srv = ex.settings
@@ -1081,23 +864,23 @@ class Site:
         if req.method == "HEAD":
             # Apache builds no error body for HEAD, so no Content-Length.
             headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-            return self._finish(ex, Response(status, headers))
+            return self.finish(ex, Response(status, headers))
         page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
                                      method=req.method, location=location,
                                      server_admin=srv.admin if srv else "[no address given]",
                                      expect=req.get("Expect"), variant_list=variant_list,
                                      error_notes=notes)
         if page is None:
-            return self._finish(ex, Response(status, headers))
+            return self.finish(ex, Response(status, headers))
         body = page.encode("latin-1", "replace")
         if status == 416:
             # The byte-range filter's error page goes out without a length
             # (chunked on a persistent connection, else until close).
             headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-            return self._finish(ex, Response(status, headers, _once(body)))
+            return self.finish(ex, Response(status, headers, _once(body)))
         headers.append(("Content-Length", str(len(body))))
         headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-        return self._finish(ex, Response(status, headers, body))
+        return self.finish(ex, Response(status, headers, body))
 
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),
@@ -1107,9 +890,9 @@ class Site:
         ex.settings = self.settings[0]
         if request is not None:
             self._inflight[id(request)] = ex
-        return self._canned(ex, status, [])
+        return self.canned(ex, status, [])
 
-    def _finish(self, ex: Exchange, response: Response) -> Response:
+    def finish(self, ex: Exchange, response: Response) -> Response:
         ex.status = response.status
         if ex.config is not None and "Header" in ex.config:
             response.headers = apply_response_headers(ex, ex.config, response.status,
@@ -1189,52 +972,6 @@ class Site:
             keep_alive_max=getattr(request, "keep_alive_max", 100))
 
 
-def _first_word(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, (tuple, list)):
-        return str(value[0]) if value else None
-    return str(value)
-
-
-def _words_of(value) -> list[str] | None:
-    if not value:
-        return None
-    if isinstance(value, str):
-        return value.split()
-    return [str(v) for v in value]
-
-
-# The merged values are tuples of words, a handful per config: convert each
-# once rather than per negotiated request.
-@functools.lru_cache(maxsize=64)
-def _multiviews_match(value):
-    from ..semantics.negotiation import MultiviewsMatch
-    words = _words_of(value) or ["negotiatedonly"]
-    for word in words:
-        try:
-            return MultiviewsMatch(str(word).lower())
-        except ValueError:
-            continue
-    return MultiviewsMatch.NEGOTIATED_ONLY
-
-
-@functools.lru_cache(maxsize=64)
-def _force_priority(value):
-    from ..semantics.negotiation import ForceLanguagePriority as F
-    flags = None
-    for word in _words_of(value) or []:
-        flag = {"none": F.NONE, "prefer": F.PREFER, "fallback": F.FALLBACK}.get(str(word).lower())
-        if flag is not None:
-            flags = flag if flags is None else flags | flag
-    return flags
-
-
-_AUTOINDEX_DIRECTIVES = frozenset((
-    "IndexOptions", "IndexIgnore", "IndexIgnoreReset", "IndexOrderDefault",
-    "IndexStyleSheet", "IndexHeadInsert", "HeaderName", "ReadmeName", "AddDescription",
-    "AddIcon", "AddIconByType", "AddIconByEncoding", "AddAlt", "AddAltByType",
-    "AddAltByEncoding", "DefaultIcon"))
 _FAST_METHODS = frozenset(("GET", "HEAD"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")
