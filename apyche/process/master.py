@@ -43,7 +43,6 @@ import errno
 import os
 import select
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass

@@ -27,7 +27,6 @@ resuming serves on fresh duplicates.
 from __future__ import annotations
 
 import asyncio
-import grp
 import os
 import pwd
 import signal

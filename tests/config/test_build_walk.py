@@ -7,7 +7,6 @@ apache2).
 
 from __future__ import annotations
 
-import os
 
 import pytest
 

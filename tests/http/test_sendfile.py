@@ -141,6 +141,7 @@ def test_truncated_file_stops_and_closes(make_server, files, sender, name, short
     c = Conn(srv.port, timeout=10)
     c.send(get(f"/file/{name}"))
     head = c.read_until(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 ")
     rest = c.read_to_eof()        # must not hang: the server closes
     assert len(rest) == short
     done = srv.wait_completed(1)

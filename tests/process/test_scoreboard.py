@@ -3,7 +3,7 @@
 import os
 
 from apyche.process.scoreboard import (GLOBAL, P_LINGERING, PROCESS, SERVER_BUSY_KEEPALIVE, SERVER_BUSY_READ,
-                                       SERVER_BUSY_WRITE, SERVER_CLOSING, SERVER_DEAD,
+                                       SERVER_BUSY_WRITE, SERVER_DEAD,
                                        SERVER_GRACEFUL, SERVER_READY, SERVER_STARTING,
                                        STATUS_LETTERS, WORKER, Layout, Scoreboard, WorkerBoard)
 

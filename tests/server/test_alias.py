@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.conftest import APYCHE
 
 CONF = """\
 <Directory @DOCROOT@>

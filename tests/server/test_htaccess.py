@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from tests.server.conftest import APYCHE
 
 CONF = """\
 <Directory @DOCROOT@>

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from tests.server.conftest import APYCHE
 from tests.server.harness import Conn
 
 BODY = bytes(range(256)) * 4          # 1024 bytes

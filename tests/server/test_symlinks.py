@@ -8,7 +8,6 @@ import os
 
 import pytest
 
-from tests.server.conftest import APYCHE
 
 NOBODY = 65534
 

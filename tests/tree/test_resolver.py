@@ -4,12 +4,9 @@ probing and caching.  (End-to-end tests over sockets live with the server.)"""
 from __future__ import annotations
 
 import os
-import time
-
-import pytest
 
 from apyche.config.walk import load_config
-from apyche.tree.walk import NO_SYMLINKS, OWNER_MATCH, Resolver
+from apyche.tree.walk import NO_SYMLINKS, Resolver
 
 
 def make(tmp_path, text):
@@ -89,7 +86,7 @@ def test_options_relative_chain(tmp_path):
 def test_allowoverride_none_probes_nothing(tmp_path):
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / ".htaccess").write_text("DirectoryIndex from-htaccess\n")
-    r = make(tmp_path, f"<Directory />\nAllowOverride None\n</Directory>\n")
+    r = make(tmp_path, "<Directory />\nAllowOverride None\n</Directory>\n")
     view = r.select_server("127.0.0.1", 80, None)
     walk = r.directory_walk(view, f"{tmp_path}/www/")
     assert walk.htaccess_probes == ()

@@ -20,7 +20,6 @@ without it only apyche is timed.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import shutil
 import statistics
@@ -71,7 +70,7 @@ def generate(root: Path, n: int) -> Path:
             f"    ServerName site{i}.example.org",
             f"    ServerAlias www.site{i}.example.org site{i}.example.net",
             f'    DocumentRoot "{docroot}"',
-            f"    CustomLog logs/access.log vcommon",
+            "    CustomLog logs/access.log vcommon",
             f'    Alias /static{i}/ "{docroot}/"',
             f"    Header set X-Site site{i}",
             f"    SetEnv SITE_ID {i}",

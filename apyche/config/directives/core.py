@@ -287,7 +287,6 @@ def set_default_type(cmd: Cmd, arg: str):
 
 def set_etag_bits(cmd: Cmd, args: str):
     bits = add = remove = ETAG_UNSET
-    explicit = False
     pos, n = 0, len(args)
     while pos < n:
         token, pos = getword(args, pos)
@@ -302,12 +301,10 @@ def set_etag_bits(cmd: Cmd, args: str):
                 valid = False
             else:
                 bits = bit = ETAG_NONE
-                explicit = True
         elif low == "all":
             if action != "*":
                 valid = False
             else:
-                explicit = True
                 bits = bit = ETAG_ALL
         elif low == "size":
             bit = ETAG_SIZE
@@ -331,7 +328,6 @@ def set_etag_bits(cmd: Cmd, args: str):
         else:
             bits |= bit
             add = remove = ETAG_UNSET
-            explicit = True
     return FileETag(bits, add, remove)
 
 

@@ -15,7 +15,7 @@ def add_index(cmd: Cmd, args: str):
     """add_index: the names, or () for a lone "disabled" (which clears the
     list; "disabled" among other names is just a name)."""
     names = []
-    pos, n = 0, len(args)
+    pos = 0
     while True:
         w, pos = getword(args, pos)
         if not w:
