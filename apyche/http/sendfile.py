@@ -30,11 +30,17 @@ refuses ``add_writer`` on a descriptor its transport owns.  So
    fires exactly when the last buffered byte (the response head) reached the
    kernel, and wait for ``get_write_buffer_size() == 0`` -- headers must
    never arrive after the body (aiohttp#1093 / uvloop#50);
-3. ``os.sendfile`` on a ``dup()`` of the socket; on EAGAIN wait for
-   writability through ``loop.add_writer`` on the *dup* (libuv allows one
-   handle per descriptor).  The writer is one-shot, removed in its own
-   callback, so a writable socket never spins the loop (uvloop#61);
+3. ``os.sendfile`` on the transport's socket; on EAGAIN wait for
+   writability through ``loop.add_writer`` on a ``dup()`` of it (libuv
+   allows one handle per descriptor).  The writer is one-shot, removed in
+   its own callback, so a writable socket never spins the loop (uvloop#61);
 4. restore the limits and reading state.
+
+Steps 1, 2 and the dup are taken only once the send has to wait: when the
+head is still buffered or the socket is full.  A client that reads takes
+the head and a whole body in one go, and then a response costs just
+``sendfile`` and the two corking calls (strace: 10 syscalls per keep-alive
+1 MB response, nginx makes 10).
 
 While the body goes out the socket is corked (TCP_CORK, Linux), as APR's
 ``apr_socket_sendfile`` does (APR_TCP_NOPUSH): segments leave full-sized
@@ -49,6 +55,7 @@ add_writer on a transport's own fd), so one path is tested on both loops.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import errno
 import mmap
 import os
@@ -80,13 +87,31 @@ def transport_fd(transport: asyncio.Transport) -> int | None:
 _TCP_CORK = getattr(socket, "TCP_CORK", None)
 
 
-def _cork(sock, on: bool) -> None:
-    if sock is None or _TCP_CORK is None:
-        return
+def _libc_setsockopt():
+    """libc's setsockopt, to cork a descriptor without a socket object:
+    uvloop's transport socket builds one per call, and CPython's socket()
+    validates the descriptor with getsockname(2) - two syscalls per
+    response for nothing."""
     try:
-        sock.setsockopt(socket.IPPROTO_TCP, _TCP_CORK, 1 if on else 0)
-    except (OSError, AttributeError, ValueError):
-        pass
+        fn = ctypes.CDLL(None, use_errno=True).setsockopt
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint)
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_setsockopt = _libc_setsockopt() if _TCP_CORK is not None else None
+_ON, _OFF = ctypes.c_int(1), ctypes.c_int(0)
+
+
+def _cork(fd: int, on: bool) -> bool:
+    """TCP_CORK on or off; False where it is not available."""
+    if _setsockopt is None:
+        return False
+    flag = _ON if on else _OFF
+    return _setsockopt(fd, socket.IPPROTO_TCP, _TCP_CORK, ctypes.byref(flag),
+                       ctypes.sizeof(flag)) == 0
 
 
 def _closed() -> ConnectionResetError:
@@ -112,32 +137,47 @@ async def _writable(loop: asyncio.AbstractEventLoop, fd: int, timeout: float | N
         loop.remove_writer(fd)
 
 
-class _Drain:
-    """Wait until the transport's write buffer is empty (step 2 above)."""
+class _Waits:
+    """What a send needs only once it has to wait (steps 1, 2 and the dup
+    of step 3 above): reading paused, the write-buffer limits at (0, 0)
+    and a ``dup()`` of the socket for ``add_writer``.  Set up at the first
+    wait and undone by :meth:`end`; a body the kernel takes at once - the
+    usual case for a keep-alive client that reads - costs none of it."""
 
-    __slots__ = ("transport", "loop", "wait_drained", "timeout", "dupfd", "old_limits")
+    __slots__ = ("transport", "loop", "wait_drained", "timeout", "sock_fd", "pause",
+                 "started", "paused", "old_limits", "dupfd")
 
-    def __init__(self, transport, loop, wait_drained, timeout, dupfd) -> None:
+    def __init__(self, transport, loop, wait_drained, timeout, sock_fd: int | None, *,
+                 pause: bool) -> None:
         self.transport = transport
         self.loop = loop
         self.wait_drained = wait_drained
         self.timeout = timeout
-        self.dupfd = dupfd
+        self.sock_fd = sock_fd
+        self.pause = pause
+        self.started = self.paused = False
         self.old_limits = None
+        self.dupfd: int | None = None
 
-    def set_zero_limits(self) -> None:
+    def start(self) -> None:
+        # Called before an await, while the transport still owns sock_fd.
+        self.started = True
+        transport = self.transport
+        if self.pause:
+            self.paused = _pause(transport)
         try:
-            self.old_limits = self.transport.get_write_buffer_limits()  # (low, high)
-            self.transport.set_write_buffer_limits(high=0, low=0)
+            self.old_limits = transport.get_write_buffer_limits()  # (low, high)
+            transport.set_write_buffer_limits(high=0, low=0)
         except (AttributeError, NotImplementedError):
             self.old_limits = None
+        if self.sock_fd is not None:
+            self.dupfd = os.dup(self.sock_fd)
 
-    def restore_limits(self) -> None:
-        if self.old_limits is not None and not self.transport.is_closing():
-            low, high = self.old_limits
-            self.transport.set_write_buffer_limits(high=high, low=low)
-
-    async def until_empty(self) -> None:
+    async def drained(self) -> None:
+        """Until the transport's write buffer is empty (the response head
+        must reach the kernel before the body: aiohttp#1093 / uvloop#50)."""
+        if not self.started:
+            self.start()
         transport = self.transport
         while transport.get_write_buffer_size():
             if transport.is_closing():
@@ -157,6 +197,24 @@ class _Drain:
         if transport.is_closing():
             raise _closed()
 
+    async def writable(self) -> None:
+        """Until the socket takes more (after EAGAIN)."""
+        if not self.started:
+            self.start()
+        await _writable(self.loop, self.dupfd, self.timeout)
+
+    def end(self) -> None:
+        if not self.started:
+            return
+        transport = self.transport
+        if self.old_limits is not None and not transport.is_closing():
+            low, high = self.old_limits
+            transport.set_write_buffer_limits(high=high, low=low)
+        if self.paused and not transport.is_closing():
+            transport.resume_reading()
+        if self.dupfd is not None:
+            os.close(self.dupfd)
+
 
 def _pause(transport) -> bool:
     try:
@@ -166,11 +224,6 @@ def _pause(transport) -> bool:
     except (AttributeError, NotImplementedError, RuntimeError):
         pass
     return False
-
-
-def _resume(transport, paused: bool) -> None:
-    if paused and not transport.is_closing():
-        transport.resume_reading()
 
 
 async def send_file(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop, fd: int,
@@ -185,22 +238,22 @@ async def send_file(transport: asyncio.Transport, loop: asyncio.AbstractEventLoo
                                     wait_drained=wait_drained, timeout=timeout)
     if transport.is_closing():
         raise _closed()
-    dupfd = os.dup(sock_fd)
-    paused = _pause(transport)
-    drain = _Drain(transport, loop, wait_drained, timeout, dupfd)
-    drain.set_zero_limits()
+    waits = _Waits(transport, loop, wait_drained, timeout, sock_fd, pause=True)
     sent = 0
-    corked = None
+    corked = False
+    # sock_fd is the transport's own descriptor: it is used only while the
+    # transport is open (checked after every wait), so it cannot have been
+    # closed and reused for another connection.
     try:
-        await drain.until_empty()
-        corked = transport.get_extra_info("socket")
-        _cork(corked, True)
+        if transport.get_write_buffer_size():
+            await waits.drained()
+        corked = _cork(sock_fd, True)
         remaining = count
         while remaining > 0:
             try:
-                n = os.sendfile(dupfd, fd, offset, min(remaining, SENDFILE_CHUNK))
+                n = os.sendfile(sock_fd, fd, offset, min(remaining, SENDFILE_CHUNK))
             except BlockingIOError:
-                await _writable(loop, dupfd, timeout)
+                await waits.writable()
                 if transport.is_closing():
                     raise _closed() from None
                 continue
@@ -217,11 +270,9 @@ async def send_file(transport: asyncio.Transport, loop: asyncio.AbstractEventLoo
             remaining -= n
         return sent
     finally:
-        if corked is not None and not transport.is_closing():
-            _cork(corked, False)    # pushes out the last partial segment
-        drain.restore_limits()
-        _resume(transport, paused)
-        os.close(dupfd)
+        if corked and not transport.is_closing():
+            _cork(sock_fd, False)    # pushes out the last partial segment
+        waits.end()
 
 
 async def send_file_mmap(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop, fd: int,
@@ -243,21 +294,17 @@ async def send_file_mmap(transport: asyncio.Transport, loop: asyncio.AbstractEve
         return 0
     base = offset - offset % mmap.ALLOCATIONGRANULARITY
     sock_fd = transport_fd(transport)
-    dupfd = os.dup(sock_fd) if sock_fd is not None else None
-    drain = _Drain(transport, loop, wait_drained, timeout, dupfd)
-    if dupfd is None and wait_drained is None:
-        drain = None
     try:
         mm = mmap.mmap(fd, end - base, access=mmap.ACCESS_READ, offset=base)
     except (OSError, ValueError):
-        if dupfd is not None:
-            os.close(dupfd)
         return await send_file_read(transport, loop, fd, offset, count,
                                     wait_drained=wait_drained, timeout=timeout)
+    drain = None
+    if sock_fd is not None or wait_drained is not None:
+        drain = _Waits(transport, loop, wait_drained, timeout, sock_fd, pause=False)
+        drain.start()
     sent = 0
     view = memoryview(mm)
-    if drain is not None:
-        drain.set_zero_limits()
     try:
         pos = offset
         while pos < end:
@@ -270,15 +317,13 @@ async def send_file_mmap(transport: asyncio.Transport, loop: asyncio.AbstractEve
             sent += stop - pos
             pos = stop
             if drain is not None and transport.get_write_buffer_size():
-                await drain.until_empty()
+                await drain.drained()
         if drain is not None and transport.get_write_buffer_size():
-            await drain.until_empty()
+            await drain.drained()
         return sent
     finally:
         if drain is not None:
-            drain.restore_limits()
-        if dupfd is not None:
-            os.close(dupfd)
+            drain.end()
         view.release()
         try:
             mm.close()

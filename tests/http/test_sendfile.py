@@ -30,9 +30,13 @@ def files(tmp_path):
     big.write_bytes(os.urandom(4 * MB + 12345))
     small = tmp_path / "small.txt"
     small.write_bytes(b"small file\n")
+    medium = tmp_path / "medium.bin"        # over SMALL_BODY: not sent with the head
+    medium.write_bytes(os.urandom(100 * 1024))
+    inline = tmp_path / "inline.bin"        # up to SMALL_BODY: sent with the head
+    inline.write_bytes(os.urandom(60 * 1024))
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    return {"big": big, "small": small, "empty": empty, "dir": tmp_path}
+    return {"big": big, "small": small, "medium": medium, "inline": inline, "empty": empty, "dir": tmp_path}
 
 
 def file_server(make_server, files, sender, **kw):
@@ -59,6 +63,8 @@ def file_server(make_server, files, sender, **kw):
         "bigfd": lambda r: FileBody(shared["fd"], sender=sender),
         "range": lambda r: FileBody(shared["fd"], 1000003, 2 * MB + 7, sender=sender),
         "small": lambda r: FileBody(path=files["small"], sender=sender),
+        "medium": lambda r: FileBody(path=files["medium"], sender=sender),
+        "inline": lambda r: FileBody(path=files["inline"], sender=sender),
         "empty": lambda r: FileBody(path=files["empty"], sender=sender),
         "truncated": truncating,
         "truncated_small": truncating_small,
@@ -174,6 +180,23 @@ def test_pipelined_files_keep_order(make_server, files, sender):
     data = files["big"].read_bytes()
     bodies = [c.response()[2] for _ in range(4)]
     assert bodies == [b"small file\n", data[1000003:1000003 + 2 * MB + 7], b"", b"small file\n"]
+    os.close(srv.shared_fd)
+
+
+def test_pipelined_bodies_to_a_slow_reader_never_overtake_their_heads(make_server, files, sender):
+    # Answers sent with their heads fill the socket and then the transport's
+    # buffer; the next head is written behind them, and its body must wait
+    # until all of that has reached the kernel.
+    srv = file_server(make_server, files, sender, sndbuf=4096)
+    c = Conn(srv.port, rcvbuf=4096, timeout=20)
+    c.send(get("/file/inline") * 6 + get("/file/medium") + get("/file/inline") * 3
+           + get("/file/range") + get("/file/medium"))
+    time.sleep(0.3)                 # let the server fill the socket and its buffer
+    inline, medium = files["inline"].read_bytes(), files["medium"].read_bytes()
+    ranged = files["big"].read_bytes()[1000003:1000003 + 2 * MB + 7]
+    for body in [inline] * 6 + [medium] + [inline] * 3 + [ranged, medium]:
+        status, _, got = c.response()
+        assert status == 200 and sha(got) == sha(body)
     os.close(srv.shared_fd)
 
 
@@ -304,4 +327,28 @@ def test_socket_is_uncorked_after_a_sendfile_body(make_server, files):
     sock = conn.transport.get_extra_info("socket")
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
     assert c.send(get("/x")).response()[2] == b"hello /x"
+    os.close(srv.shared_fd)
+
+
+def test_a_body_the_socket_takes_at_once_costs_no_wait_setup(make_server, files, monkeypatch):
+    # Pausing reading, the (0, 0) limits and the dup() are for a send that
+    # has to wait; a small body to a reading client needs none of them.
+    import apyche.http.sendfile as sendfile_mod
+    starts = []
+    real_start = sendfile_mod._Waits.start
+    monkeypatch.setattr(sendfile_mod._Waits, "start",
+                        lambda self: (starts.append(1), real_start(self))[1])
+    srv = file_server(make_server, files, "sendfile")
+    c = Conn(srv.port, rcvbuf=1 * MB)      # room for the whole body
+    want = sha(files["medium"].read_bytes())
+    for _ in range(3):
+        assert sha(c.send(get("/file/medium")).response()[2]) == want
+    assert starts == []
+    # ...while a socket that fills up does wait, and the body still arrives whole
+    c2 = Conn(srv.port, rcvbuf=4096, timeout=10)
+    c2.send(get("/file/big"))
+    c2.read_until(b"\r\n\r\n")
+    time.sleep(0.2)                 # let the server fill the socket and wait
+    assert sha(c2.read_exact(4 * MB + 12345)) == sha(files["big"].read_bytes())
+    assert starts
     os.close(srv.shared_fd)
