@@ -8,9 +8,9 @@ per protocol.  Parsing and answering are decoupled by a FIFO of *cycles*
 
 * ``data_received`` feeds the parser.  Its callbacks collect the request
   line and headers; ``on_headers_complete`` checks them the way Apache's
-  ``ap_read_request`` does and appends a cycle -- either a request for the
-  handler or a protocol error to render.  Body bytes go to the cycle's
-  :class:`~apyche.http.request.BodyReader`.
+  ``ap_read_request`` does (http/checks.py) and appends a cycle -- either
+  a request for the handler or a protocol error to render.  Body bytes go
+  to the cycle's :class:`~apyche.http.request.BodyReader`.
 * The head of the queue is the *active* cycle.  Only it is answered; the
   others wait, so pipelined responses leave in request order.  When the
   queue reaches ``policy.max_pipelined`` we pause reading.
@@ -105,10 +105,10 @@ import time
 from collections import deque
 from typing import Awaitable, Callable
 
-import httptools
 from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInvalidMethodError,
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
+from .checks import check_request, connection_tokens
 from .limits import ConnectionPolicy
 from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
@@ -205,7 +205,6 @@ class _Cycle:
         self.head_only = request is not None and request.method == "HEAD"
 
 
-_NO_TOKENS: frozenset = frozenset()
 _SPECIAL_OUT = frozenset(("content-type", "content-length", "date", "server", "connection",
                           "keep-alive", "transfer-encoding", "content-encoding",
                           "content-language"))
@@ -259,7 +258,7 @@ def _header_parts(headers) -> tuple:
             elif ln == "server":
                 server_line = False
             else:   # connection, keep-alive, transfer-encoding: ours
-                if ln == "connection" and "close" in _tokens(value):
+                if ln == "connection" and "close" in connection_tokens(value):
                     wants_close = True
                 continue
         hl.append(f"{name}: {value}\r\n")
@@ -295,12 +294,6 @@ def _keep_alive_lines(p: ConnectionPolicy, left) -> str:
         return (f"Keep-Alive: timeout={int(p.keep_alive_timeout)}, max={left}\r\n"
                 "Connection: Keep-Alive\r\n")
     return f"Keep-Alive: timeout={int(p.keep_alive_timeout)}\r\nConnection: Keep-Alive\r\n"
-
-
-def _tokens(value: str | None) -> set[str]:
-    if not value:
-        return set()
-    return {t.strip().lower() for t in value.split(",")}
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -731,7 +724,7 @@ class HttpProtocol(asyncio.Protocol):
             raise HttpError(414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # Limits are checked once the head is complete (_check_request);
+        # Limits are checked once the head is complete (checks.check_request);
         # until then _after_partial_head bounds the bytes a head may take.
         self._headers.append((name, value))
 
@@ -768,7 +761,8 @@ class HttpProtocol(asyncio.Protocol):
             request = Request(method, target, target, None, version, headers, self.client, self.server)
         request.start_time = time.time()
         cycle = _Cycle(request)
-        error = self._check_request(request, cycle, version)
+        error = check_request(request, cycle, version, self.policy, self._limit_field,
+                              self._limit_fields)
         if error is not None:
             cycle.error = error
             self._queue.append(cycle)
@@ -812,121 +806,6 @@ class HttpProtocol(asyncio.Protocol):
             if req is not None and (not req.keep_alive or cycle.force_close):
                 self._parse_stopped = True
                 raise _Stop()
-
-    # request checks (ap_read_request / ap_check_request_header) -------------
-
-    def _check_request(self, request: Request, cycle: _Cycle, version: str) -> HttpError | None:
-        hosts = 0
-        clen = tenc = expect = conn = host = None
-        raw = request._raw
-        if len(raw) > self._limit_fields:
-            return HttpError(400, "The number of request header fields exceeds this server's limit.")
-        limit_field = self._limit_field
-        for name, value in raw:
-            n = len(name)
-            if n + len(value) > limit_field:
-                return HttpError(400, "Size of a request header field exceeds server limit.")
-            if n == 4:
-                if name.lower() == b"host":
-                    hosts += 1
-                    host = value
-            elif n == 10:
-                if name.lower() == b"connection":
-                    conn = value if conn is None else conn + b", " + value
-            elif n == 14:
-                if name.lower() == b"content-length":
-                    clen = value
-            elif n == 17:
-                if name.lower() == b"transfer-encoding":
-                    tenc = value if tenc is None else tenc + b", " + value
-            elif n == 6:
-                if name.lower() == b"expect":
-                    expect = value
-        old = version == "1.0" or version == "0.9"
-        # persistence intent (the client side of ap_set_keepalive)
-        if conn is None:
-            request.keep_alive = not old
-            cycle.conn_tokens = _NO_TOKENS
-        else:
-            toks = _tokens(conn.decode("latin-1"))
-            cycle.conn_tokens = toks
-            request.keep_alive = "close" not in toks and (not old or "keep-alive" in toks)
-        target = request.target
-        if target[:1] == "/":
-            if "#" in target:
-                return HttpError(400, "URI must not contain a fragment")
-        elif target == "*" and request.method == "OPTIONS":
-            pass
-        elif "://" in target:
-            err = self._absolute_form(request)
-            if err is not None:
-                return err
-        else:
-            return HttpError(400, "Invalid request-target")
-        if old:
-            if version == "0.9":
-                if request.method != "GET":
-                    return HttpError(400, "only GET is allowed for HTTP/0.9 requests")
-        elif version[0] == "0":
-            return HttpError(400, "Unrecognized protocol")
-        if hosts != 1:
-            if hosts > 1:
-                return HttpError(400, "multiple Host headers")
-            if not old and (request.host_from_target is None or version == "1.1"):
-                return HttpError(400, "client sent HTTP/1.1 request without hostname")
-        elif not host.strip() and not old and request.host_from_target is None:
-            # "Host:" with no value leaves r->hostname unset: 400 for >= 1.1
-            return HttpError(400, "client sent HTTP/1.1 request without hostname")
-        if tenc is not None:
-            # ap_is_chunked: "chunked" must be the final coding and appear
-            # once; anything else is 400 (RFC 7230 3.3.3).  This check is
-            # ours, not llhttp's: lenient_chunked_length (needed to accept
-            # CL+TE as Apache does) also makes llhttp read a non-chunked
-            # request body up to EOF.
-            codings = [t.strip().lower() for t in tenc.split(b",")]
-            if codings[-1] != b"chunked" or codings.count(b"chunked") != 1:
-                return HttpError(400, f"client sent unknown Transfer-Encoding ({tenc.decode('latin-1')})")
-            request.has_body = True
-            if clen is not None:
-                if self.policy.reject_te_with_cl:
-                    return HttpError(400, "Content-Length with Transfer-Encoding")
-                cycle.force_close = True
-        elif clen is not None:
-            try:
-                length = int(clen)
-            except ValueError:
-                return HttpError(400, "invalid Content-Length")
-            limit = self.policy.limit_request_body
-            if limit and length > limit:
-                return HttpError(413, "Requested content-length exceeds LimitRequestBody")
-            request.has_body = length > 0
-        if expect:
-            if expect.lower() == b"100-continue":
-                request.expect_100 = not old
-            else:
-                return HttpError(417, f"unrecognized expectation value {expect.decode('latin-1')}")
-        return None
-
-    def _absolute_form(self, request: Request) -> HttpError | None:
-        try:
-            url = httptools.parse_url(request.target.encode("latin-1"))
-        except httptools.HttpParserInvalidURLError:
-            return HttpError(400, "Invalid URI")
-        scheme = (url.schema or b"").decode("latin-1").lower()
-        if scheme not in ("http", "https"):
-            return HttpError(400, "unsupported scheme")
-        if url.userinfo:
-            return HttpError(400, "URI must not contain a username/password")
-        if url.fragment is not None:
-            return HttpError(400, "URI must not contain a fragment")
-        request.scheme = scheme
-        host = (url.host or b"").decode("latin-1")
-        if url.port:
-            host = f"{host}:{url.port}"
-        request.host_from_target = host or None
-        request.path = (url.path or b"/").decode("latin-1")
-        request.query = url.query.decode("latin-1") if url.query is not None else None
-        return None
 
     # errors -----------------------------------------------------------------
 
