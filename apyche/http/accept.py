@@ -55,6 +55,12 @@ _RESOURCE_ERRNOS = frozenset((errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.E
 
 _HAVE_EPOLL = hasattr(select, "epoll")
 _DEFER_ACCEPT = getattr(socket, "TCP_DEFER_ACCEPT", None)
+# An answer at accept is the connection's last write: MSG_MORE holds its
+# part segment back until the shutdown() that follows adds the FIN to it,
+# so the client takes in answer and FIN as one segment, not two.  Not
+# without lingering: close() with unread input sends a reset, which would
+# discard what is held back.
+_SEND_LAST = socket.MSG_DONTWAIT | getattr(socket, "MSG_MORE", 0)
 
 
 def set_accept_filter(sock: socket.socket, accept_filter: str | None) -> bool:
@@ -263,6 +269,7 @@ class Listener:
         self._board = scoreboard
         self._persistent = policy.persistent
         self._limits = policy.head_limits
+        self._send_flags = _SEND_LAST if policy.lingering_max else socket.MSG_DONTWAIT
         sock.setblocking(False)
         sock.listen(backlog)
         self._fd = sock.fileno()
@@ -409,7 +416,7 @@ class Listener:
         start_us = time.time_ns() // 1000
         message, sent = replay.message(body, False)
         try:
-            n = conn.send(message, socket.MSG_DONTWAIT)
+            n = conn.send(message, self._send_flags)
         except (BlockingIOError, InterruptedError):
             n = 0
         except OSError:            # reset already: logged as answered, as Apache does

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import struct
 import time
 
 import pytest
@@ -177,6 +178,53 @@ def test_pipelined_requests_in_the_first_read_are_parsed(make_server, made):
     assert body == b"static body\n" and headers["connection"] == "close"
     assert c.is_closed()
     c.close()
+
+
+def _segments_in(sock: socket.socket) -> int:
+    """tcpi_segs_in of the socket's TCP_INFO (Linux 4.2+): how many
+    segments it has received."""
+    return struct.unpack_from("I", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256),
+                              140)[0]
+
+
+def _segments_from_plain_server(request: bytes, answer: bytes, flags: int) -> int:
+    """What a client receives from a plain listener (deferring accept, as
+    ours) that answers with one send(flags) and a shutdown: the fewest of a
+    few tries (a delayed ACK can add one)."""
+    with socket.socket() as ls:
+        ls.bind(("127.0.0.1", 0))
+        set_accept_filter(ls, "data")
+        ls.listen(8)
+        counts = []
+        for _ in range(3):
+            c = Conn(ls.getsockname()[1]).send(request)
+            s, _ = ls.accept()
+            with s:
+                s.recv(65536)
+                s.send(answer, flags)
+                s.shutdown(socket.SHUT_WR)
+                assert c.read_to_eof() == answer
+                counts.append(_segments_in(c.sock))
+                c.close()
+        return min(counts)
+
+
+@pytest.mark.skipif(not hasattr(socket, "MSG_MORE"), reason="MSG_MORE is Linux's")
+def test_the_answer_and_the_fin_leave_in_one_segment(make_server, made):
+    # One segment fewer for the client to take in, per connection.
+    srv = make_server(Counting(), accept_filter="data")
+    counts = []
+    for _ in range(3):      # a delayed ACK of the request may add a segment
+        c = stored_then_sent(srv)
+        answer = c.read_to_eof()
+        assert answer.startswith(b"HTTP/1.1 200 OK") and answer.endswith(b"static body\n")
+        counts.append(_segments_in(c.sock))
+        c.close()
+    assert made[0] == 2         # storing the answer; every try is answered at accept
+    apart = _segments_from_plain_server(REQUEST, answer, 0)
+    together = _segments_from_plain_server(REQUEST, answer, socket.MSG_MORE)
+    assert together == apart - 1
+    assert min(counts) == together
 
 
 def test_a_partial_write_is_finished(make_server, made):
