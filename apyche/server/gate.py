@@ -151,7 +151,7 @@ class Gate:
                                  f"without authentication for {ex.uri}. "
                                  "Authentication not configured?")
             return self._site.error_response(ex, 500)
-        pwfile = self._password_file(cfg.get("AuthUserFile"))
+        pwfile = self._auth_file(authn.PasswordFile, cfg.get("AuthUserFile"))
         outcome = authn.authenticate(ex.request.get("Authorization"), cfg.get("AuthName"),
                                      ex.uri, pwfile)
         for entry in outcome.logs:
@@ -168,20 +168,15 @@ class Gate:
         challenge = authn.www_authenticate(name) if name else None
         return self._site.error_response(ex, 401, www_authenticate=challenge)
 
-    def _password_file(self, path) -> Any:
+    def _auth_file(self, kind: type, path) -> Any:
+        """The parsed AuthUserFile (``authn.PasswordFile``) or AuthGroupFile
+        (``authn.GroupFile``) at *path*, one per file for this Site."""
         if not path:
             return None
-        found = self._auth_files.get(("pw", path))
+        key = (kind.__name__, str(path))
+        found = self._auth_files.get(key)
         if found is None:
-            found = self._auth_files[("pw", path)] = authn.PasswordFile(str(path))
-        return found
-
-    def _group_file(self, path) -> Any:
-        if not path:
-            return None
-        found = self._auth_files.get(("grp", path))
-        if found is None:
-            found = self._auth_files[("grp", path)] = authn.GroupFile(str(path))
+            found = self._auth_files[key] = kind(str(path))
         return found
 
     def _emit(self, ex, entry) -> None:
@@ -216,8 +211,8 @@ class Gate:
             logs.extend(entries)
             return result
         if provider == "group":
-            result, entries = authn.require_group(self._group_file(cfg.get("AuthGroupFile")),
-                                                  ex.user, rule.args, ex.uri)
+            groups = self._auth_file(authn.GroupFile, cfg.get("AuthGroupFile"))
+            result, entries = authn.require_group(groups, ex.user, rule.args, ex.uri)
             logs.extend(entries)
             return result
         if provider == "all":
