@@ -439,6 +439,7 @@ class Site:
         return merged
 
     def expr_context(self, ex: Exchange):
+        """What an ap_expr condition (<If>, Require expr) reads of the request."""
         from ..expr.context import Headers, SimpleContext
         req = ex.request
         client = req.client or ("", 0)
@@ -727,6 +728,8 @@ class Site:
         return "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
     def content_type(self, cfg, filename: str) -> str | None:
+        """The Content-Type mod_mime gives *filename* under *cfg* (ForceType
+        and AddDefaultCharset applied)."""
         return self._mime(cfg, filename)[0]
 
     def _mime(self, cfg, filename: str) -> tuple[str | None, list[tuple[str, str]]]:
@@ -752,6 +755,8 @@ class Site:
         return ctype, extras
 
     def extension_map(self, cfg) -> dict:
+        """mod_mime's extension map as merged for *cfg* (AddType, AddCharset,
+        AddLanguage, AddEncoding, AddHandler, RemoveType), cached by identity."""
         hit = self._ext_maps.get(id(cfg))
         if hit is not None and hit[0] is cfg:
             return hit[1]
@@ -816,7 +821,9 @@ class Site:
         if www_authenticate is not None:
             headers.append(("WWW-Authenticate", www_authenticate))
         cfg = ex.config
-        doc = _error_document(cfg, status) if cfg is not None and ex.redirected_from is None else None
+        doc = None
+        if cfg is not None and ex.redirected_from is None:
+            doc = _error_document(cfg, status)
         if doc is not None:
             kind, value = doc
             if kind == "message":
@@ -848,6 +855,8 @@ class Site:
 
     def canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
                 variant_list: str | None = None, notes: str | None = None) -> Response:
+        """Apache's built-in page for *status* (with ServerSignature), as
+        ``ap_send_error_response`` renders it."""
         req = ex.request
         srv = ex.settings
         sig_mode = "off"
@@ -893,6 +902,7 @@ class Site:
         return self.canned(ex, status, [])
 
     def finish(self, ex: Exchange, response: Response) -> Response:
+        """Every answer's last step: mod_headers' Header directives."""
         ex.status = response.status
         if ex.config is not None and "Header" in ex.config:
             response.headers = apply_response_headers(ex, ex.config, response.status,
