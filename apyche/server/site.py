@@ -708,8 +708,6 @@ class Site:
                 headers.append(("Content-Length", str(framing.content_length)))
             headers += mime_extras
             body = b"" if method == "HEAD" else _multipart_body(fd, framing)
-            if method == "HEAD":
-                os.close(fd)
         else:
             headers.append(("Content-Length", str(st.st_size)))
             if ctype:

@@ -804,6 +804,7 @@ CASES = [
     C("range-if-range-match", "/data.bin", {"Range": "bytes=0-1", "If-Range": ETAG_DATA}),
     C("range-if-range-other", "/data.bin", {"Range": "bytes=0-1", "If-Range": '"x"'}),
     C("range-head", "/data.bin", {"Range": "bytes=10-19"}, method="HEAD"),
+    C("range-multi-head", "/data.bin", {"Range": "bytes=0-1,100-102"}, method="HEAD"),
     # conditionals
     C("inm-match", "/data.bin", {"If-None-Match": ETAG_DATA}),
     C("inm-star", "/data.bin", {"If-None-Match": "*"}),

@@ -145,6 +145,16 @@ def test_multipart_ranges(site):
     assert parts[2].endswith(b"\r\n\r\n" + BODY[100:103] + b"\r\n")
 
 
+def test_multipart_ranges_for_head(site):
+    # the head GET would send, no body (the file was closed twice: a 500)
+    get = site.get("/data.bin", {"Range": "bytes=0-1,100-102"})
+    r = site.head("/data.bin", {"Range": "bytes=0-1,100-102"})
+    assert r.status == 206 and r.body == b""
+    assert r.get("Content-Type").startswith("multipart/byteranges; boundary=")
+    assert r.get("Content-Length") == get.get("Content-Length")
+    assert "internal error" not in site.error_log()
+
+
 def test_unsatisfiable_range_416(site):
     r = site.get("/data.bin", {"Range": "bytes=2000-3000"})
     assert r.status == 416
