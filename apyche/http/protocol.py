@@ -545,18 +545,27 @@ class HttpProtocol(asyncio.Protocol):
             # a message boundary: the replay window (see _unknown_method)
             # restarts here
             self._replay_base = self._completed_msgs
+        error = upgrade_at = None
         try:
             parser.feed_data(data)
         except HttpParserUpgrade as exc:
+            upgrade_at = exc.args[0] if exc.args else len(data)
+        except HttpParserError as exc:
+            error = exc
+        if upgrade_at is not None:
             # Upgrade/CONNECT: we never switch protocols (no mod_http2, no
             # tunnel), so whatever follows is parsed as HTTP/1.x again.
-            offset = exc.args[0] if exc.args else len(data)
             self._new_parser()
-            if offset < len(data):
-                self._feed(data[offset:])
+            if upgrade_at < len(data):
+                self._feed(data[upgrade_at:])
             return
-        except HttpParserError as exc:
-            self._feed_error(exc, data, idle_at_start)
+        if error is not None:
+            # Out of the except clause: a parse fed again from here
+            # (_unknown_method, _raw_target) that fails in a callback must
+            # keep the callback's exception as its context, where httptools
+            # puts it; raised inside the clause, Python would replace it
+            # with this error.
+            self._feed_error(error, data, idle_at_start)
             return
         if self._in_head or self._cur is not None:
             # The read ended inside a message: remember the bytes since the

@@ -46,6 +46,14 @@ CASES = [
     ("chunk missing CRLF", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400),
     # limits
     ("request line", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
+    # parsed a second time (a raw octet, a method llhttp does not know): the
+    # limit still answers 414, not 500 (Apache's answers, asked alike)
+    ("request line with a raw octet", b"GET /" + b"a" * 5000 + b"\xae" + b"a" * 4000
+     + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
+    ("request line with an unknown method", b"FOO /" + b"a" * 9000 + b" HTTP/1.1\r\n" + H
+     + b"\r\n", 414),
+    ("request line with both", b"FOO /" + b"a" * 5000 + b"\xae" + b"a" * 4000
+     + b" HTTP/1.1\r\n" + H + b"\r\n", 414),
     ("field size", b"GET / HTTP/1.1\r\n" + H + b"X: " + b"a" * 9000 + b"\r\n\r\n", 400),
     ("field count", b"GET / HTTP/1.1\r\n" + H + b"".join(b"X%d: a\r\n" % i for i in range(101)) + b"\r\n", 400),
     ("body over limit", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: 2000000000\r\n\r\n", 413),
