@@ -113,6 +113,7 @@ def bind(addresses, backlog: int = 511, filters=None) -> list[socket.socket]:
 
 def connection_policy(config: ServerConfig, banner: str):
     from .http.limits import ConnectionPolicy
+    from .config.directives.core import merge_http_protocol_options
     main = config.main
     trace = str(main.get("TraceEnable", "on") or "on").lower()
 
@@ -130,7 +131,9 @@ def connection_policy(config: ServerConfig, banner: str):
         limit_request_fields=int(num("LimitRequestFields", 100)),
         limit_request_body=int(num("LimitRequestBody", 1 << 30)),
         server_header=banner,
-        trace_enable=trace != "off")
+        trace_enable=trace != "off",
+        strict=merge_http_protocol_options(None, main.get("HttpProtocolOptions", None)).strict
+        is not False)
 
 
 def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:

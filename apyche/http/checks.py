@@ -9,6 +9,8 @@ closes the connection, so no body can be smuggled) and Expect (417).
 
 from __future__ import annotations
 
+import socket
+
 import httptools
 
 from .limits import ConnectionPolicy
@@ -92,6 +94,11 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
     elif not host.strip() and not old and request.host_from_target is None:
         # "Host:" with no value leaves r->hostname unset: 400 for >= 1.1
         return HttpError(400, "client sent HTTP/1.1 request without hostname")
+    hostname = request.host_from_target
+    if hostname is None and host is not None:
+        hostname = host.decode("latin-1").strip()
+    if hostname and not host_is_valid(hostname, policy.strict):
+        return HttpError(400, f"Client sent malformed Host header: {hostname}")
     if tenc is not None:
         # ap_is_chunked: "chunked" must be the final coding and appear
         # once; anything else is 400 (RFC 7230 3.3.3).  This check is
@@ -122,6 +129,76 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         else:
             return HttpError(417, f"unrecognized expectation value {expect.decode('latin-1')}")
     return None
+
+_DIGITS = frozenset("0123456789")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def host_is_valid(value: str, strict: bool = True) -> bool:
+    """Whether Apache takes *value* (a Host header, or the host of an
+    absolute-form target) as the request's host name: ``fix_hostname`` in
+    server/vhost.c, as a check.  A port must be 1-65535; an IPv6 literal
+    must be a valid address in brackets, without a zone; a name may not
+    hold "..", "/" or "\\".  With HttpProtocolOptions Strict, the default
+    (``strict_hostname_check``), a name is letters, digits, "-", "_" and
+    dots only, its last label does not start with a digit, a name of
+    digits and dots is four plain numbers, and digits alone are refused."""
+    if all(c in _DIGITS for c in value):
+        return not strict           # digits alone: apr would take a port
+    host = _host_part(value)
+    if host is None:
+        return False
+    if host[0] == "[":
+        return True                 # checked by _host_part
+    if ".." in host or "/" in host or "\\" in host:
+        return False
+    if host[-1] == ".":
+        host = host[:-1]            # "strip trailing gubbins"
+    if not strict:
+        return True
+    return bool(host) and _strict_name(host)   # "" is not four numbers either
+
+
+def _host_part(value: str) -> str | None:
+    """apr_parse_addr_port: the host without its port, or None if either
+    part is invalid."""
+    i = len(value)
+    while i and value[i - 1] in _DIGITS:
+        i -= 1
+    host = value
+    if i < len(value) and value[i - 1] == ":":
+        if i == 1 or not 1 <= int(value[i:]) <= 65535:
+            return None
+        host = value[:i - 1]
+    if host[0] == "[":
+        if host[-1] != "]" or "%" in host:      # a zone (scope id) is refused
+            return None
+        try:
+            socket.inet_pton(socket.AF_INET6, host[1:-1])
+        except (OSError, ValueError):
+            return None
+    return host
+
+
+def _strict_name(host: str) -> bool:
+    dotted, leading_zero, dots = True, False, 0
+    for i, c in enumerate(host):
+        if c in _LETTERS or c == "-" or c == "_":
+            dotted = False
+        elif c == ".":
+            dots += 1
+            if host[i + 1:i + 2] == "0" and host[i + 2:i + 3] in _DIGITS:
+                leading_zero = True
+        elif c not in _DIGITS:
+            return False
+    if dotted:
+        if host[0] == "." or (host[0] == "0" and host[1:2] in _DIGITS):
+            leading_zero = True
+        return not leading_zero and dots == 3
+    # the top-level label starts with a letter (RFC 1123 2.1)
+    last = host.rfind(".")
+    return last < 0 or last + 1 == len(host) or host[last + 1] in _LETTERS
+
 
 def _absolute_form(request: Request) -> HttpError | None:
     """An absolute-form target (``http://host/path``): its host stands in

@@ -50,6 +50,10 @@ class ConnectionPolicy:
     # connection after the response; True rejects such requests with 400
     # instead (stricter than Apache, as h11 and RFC 9112 6.1 allow).
     reject_te_with_cl: bool = False
+    # HttpProtocolOptions Strict (the default) or Unsafe: Strict also
+    # refuses host names RFC 3986 and RFC 1123 do not allow (numeric-only,
+    # dotted quads that are not four plain numbers, other characters).
+    strict: bool = True
     # How many parsed-but-unanswered pipelined requests we hold before we
     # stop reading from the socket.  Not an Apache directive: Apache reads
     # one request at a time, so its effective value is 1.

@@ -795,6 +795,12 @@ CASES = [
     C("aliasmatch-nomatch", "/img/logo.jpg"),
     C("vhost-host-port-mismatch", "/who.txt", host="other.test:1"),
     C("vhost-alias-exact-base", "/who.txt", host="other.test.other.test"),
+    # Host names fix_hostname refuses (HttpProtocolOptions Strict, the default)
+    *[C(f"host-malformed-{i}", "/page.html", host=h) for i, h in enumerate((
+        "1.2.3", "01.2.3.4", "123", "x:0", "x:99999", "x:abc", "a.1", "a..b", "a b",
+        "a,b", "[::1", "[fe80::1%eth0]", "a@b", "Connection: close"))],
+    *[C(f"host-taken-{i}", "/page.html", host=h) for i, h in enumerate((
+        "localhost.", ".localhost", "LOCALHOST", "[::1]", "256.1.1.1", "-a.com", "x_y.test"))],
     # ranges
     C("range-single", "/data.bin", {"Range": "bytes=10-19"}),
     C("range-suffix", "/data.bin", {"Range": "bytes=-5"}),

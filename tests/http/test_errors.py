@@ -7,6 +7,7 @@ import time
 import pytest
 
 from apyche.http import ConnectionPolicy
+from apyche.http.checks import host_is_valid
 
 from .conftest import Conn, get
 
@@ -240,6 +241,48 @@ def test_timeout_reading_body_is_408(make_server):
     c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
     status, h, _ = c.response()
     assert status == 408 and h["connection"] == "close"
+
+
+MALFORMED_HOSTS = ["1.2.3", "01.2.3.4", "123", "x:0", "x:99999", "x:", "x:abc", "a.1", "a..b",
+                   "a/b", "a b", "a,b", "[::1", "::1", "[fe80::1%eth0]", "Connection: close",
+                   "\u00e9.com"]
+TAKEN_HOSTS = ["a", "A.B", "127.0.0.1:80", "a.", ".a", "a.b1", "x_y.com", "-a.com", "[::1]",
+               "[::1]:80", "0.0.0.0", "256.1.1.1", "xn--e1a.com"]
+
+
+@pytest.mark.parametrize("host", MALFORMED_HOSTS + TAKEN_HOSTS)
+def test_host_names_as_fix_hostname_takes_them(host):
+    # tests/differential/test_serving_diff.py asks Apache the same
+    assert host_is_valid(host) is (host in TAKEN_HOSTS)
+
+
+def test_unsafe_takes_what_only_strict_refuses():
+    assert host_is_valid("123", strict=False) and host_is_valid("1.2.3", strict=False)
+    assert host_is_valid("a.1", strict=False) and host_is_valid("Connection: close", strict=False)
+    for host in ("x:0", "a..b", "a/b", "[::1"):       # refused either way
+        assert not host_is_valid(host, strict=False)
+
+
+def test_malformed_host_is_400_and_closes(make_server):
+    srv = make_server()
+    c = Conn(srv.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: Connection: close\r\n\r\n" + get("/smuggled"))
+    status, h, _ = c.response()
+    assert status == 400 and h["connection"] == "close"
+    assert c.is_closed() and b"smuggled" not in c.buf
+    lenient = make_server(policy=ConnectionPolicy(strict=False))
+    assert Conn(lenient.port).send(b"GET / HTTP/1.1\r\nHost: 123\r\n\r\n").response()[0] == 200
+
+
+def test_http_protocol_options_unsafe_reaches_the_policy(tmp_path):
+    from apyche.config.walk import load_config
+    from apyche.serve_cli import connection_policy
+    (tmp_path / "logs").mkdir()
+    for words, strict in (("", True), ("HttpProtocolOptions Unsafe", False),
+                          ("HttpProtocolOptions Strict", True)):
+        conf = tmp_path / "httpd.conf"
+        conf.write_text(f"Listen 127.0.0.1:8080\nServerName a\n{words}\n")
+        assert connection_policy(load_config(str(conf), str(tmp_path)), "Apache").strict is strict
 
 
 def test_cl_and_te_rejected_when_policy_says_so(make_server):
