@@ -135,7 +135,9 @@ _DIGITS = frozenset("0123456789")
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-@functools.lru_cache(maxsize=512)    # clients repeat their Host: 3.5-5.4 us -> 0.1 us
+# Cached: clients repeat their Host (measured 3.5-5.4 us a check, 0.1 us
+# cached); 128 values of at most LimitRequestFieldSize bytes bound the cache.
+@functools.lru_cache(maxsize=128)
 def host_is_valid(value: str, strict: bool = True) -> bool:
     """Whether Apache takes *value* (a Host header, or the host of an
     absolute-form target) as the request's host name: ``fix_hostname`` in
