@@ -5,7 +5,7 @@ the members a sub-request would be refused hidden, as Apache does.
 
 from __future__ import annotations
 
-import os
+import stat
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -13,6 +13,7 @@ from ..config.words import split_words
 from ..http.response import Response
 from ..logs.errorlog import ERROR
 from ..semantics import autoindex, errorpages
+from ..tree.walk import stat_members
 
 _AUTOINDEX_DIRECTIVES = frozenset((
     "IndexOptions", "IndexIgnore", "IndexIgnoreReset", "IndexOrderDefault",
@@ -48,15 +49,9 @@ class DirectoryLister:
         """mod_autoindex: the listing of *base*, as Apache renders it."""
         ex.replayable = False
         aicfg = self._autoindex_config(cfg)
-        listing = []
         try:
-            with os.scandir(base) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    listing.append((entry.name, entry.is_dir(), st.st_size, st.st_mtime))
+            listing = [(name, stat.S_ISDIR(st.st_mode), st.st_size, st.st_mtime)
+                       for name, st in stat_members(base)]
         except OSError as exc:
             self._site.log_error(ex, ERROR, "autoindex", f"({exc.errno}){exc.strerror}: "
                                  f"AH01275: Can't open directory for index: {base}")

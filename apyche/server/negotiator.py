@@ -20,7 +20,7 @@ from typing import Protocol
 from ..http.response import Response
 from ..logs.errorlog import ERROR
 from ..semantics import negotiation as neg
-from ..tree.walk import stat_key
+from ..tree.walk import stat_key, stat_members
 
 OPT_MULTIVIEWS = 128
 
@@ -59,15 +59,9 @@ class Negotiator:
         hit = self._scans.get(directory)
         if hit is not None and hit[0] == mtime:
             return hit[1]
-        members = []
         try:
-            with os.scandir(directory) as it:
-                for entry in it:
-                    try:
-                        st = entry.stat()
-                    except OSError:
-                        continue
-                    members.append((entry.name, stat.S_ISDIR(st.st_mode), st.st_size))
+            members = [(name, stat.S_ISDIR(st.st_mode), st.st_size)
+                       for name, st in stat_members(directory)]
         except OSError:
             return None
         if len(self._scans) > 4096:

@@ -910,12 +910,10 @@ class Site:
     # -- logging ---------------------------------------------------------------------
     def log_error(self, ex: Exchange, level: int, module: str, message: str,
                   code=None, errnum: int | None = None) -> None:
-        index = ex.view.index if ex.view is not None else 0
         req = ex.request
         client = req.client if req.client else None
         try:
-            self.logs.error[index].log(level, module, message, client=client,
-                                       status=errnum or None)
+            self.error_log(ex).log(level, module, message, client=client, status=errnum or None)
         except Exception:   # a log failure must not fail the request
             pass
 

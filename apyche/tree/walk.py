@@ -119,6 +119,20 @@ def stat_key(path: str) -> tuple | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def stat_members(directory: str) -> list[tuple[str, os.stat_result]]:
+    """A directory's members with their stat (links followed); members that
+    vanish or cannot be stat()ed while we look are left out.  OSError if
+    the directory cannot be read."""
+    members = []
+    with os.scandir(directory) as it:
+        for entry in it:
+            try:
+                members.append((entry.name, entry.stat()))
+            except OSError:
+                continue
+    return members
+
+
 def _prefixes(directory: str) -> list[str]:
     """"/var/www/" -> ["/", "/var/", "/var/www/"]."""
     out = ["/"]
