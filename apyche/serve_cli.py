@@ -121,6 +121,7 @@ def connection_policy(config: ServerConfig, banner: str):
         value = main.get(name, None)
         return default if value is None else value
 
+    options = merge_http_protocol_options(None, main.get("HttpProtocolOptions", None))
     return ConnectionPolicy(
         keep_alive=bool(num("KeepAlive", True)),
         keep_alive_timeout=float(num("KeepAliveTimeout", 5.0)),
@@ -132,8 +133,8 @@ def connection_policy(config: ServerConfig, banner: str):
         limit_request_body=int(num("LimitRequestBody", 1 << 30)),
         server_header=banner,
         trace_enable=trace != "off",
-        strict=merge_http_protocol_options(None, main.get("HttpProtocolOptions", None)).strict
-        is not False)
+        strict=options.strict is not False,
+        allow09=options.allow09 is not False)
 
 
 def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:

@@ -83,7 +83,9 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         return HttpError(400, "Invalid request-target")
     if old:
         if version == "0.9":
-            if request.method != "GET":
+            if not policy.allow09:
+                return HttpError(400, "Rejected HTTP/0.9 request")
+            if policy.strict and request.method != "GET":
                 return HttpError(400, "only GET is allowed for HTTP/0.9 requests")
     elif version[0] == "0":
         return HttpError(400, "Unrecognized protocol")

@@ -54,6 +54,10 @@ class ConnectionPolicy:
     # refuses host names RFC 3986 and RFC 1123 do not allow (numeric-only,
     # dotted quads that are not four plain numbers, other characters).
     strict: bool = True
+    # HttpProtocolOptions Allow0.9 (the default) or Require1.0: whether a
+    # request line without a protocol (an HTTP/0.9 simple request) is
+    # answered - with the body alone - or refused with 400.
+    allow09: bool = True
     # How many parsed-but-unanswered pipelined requests we hold before we
     # stop reading from the socket.  Not an Apache directive: Apache reads
     # one request at a time, so its effective value is 1.

@@ -72,8 +72,18 @@ running Debian apache2 2.4):
   token -> 400.  Octets >= 0x80 in the request-target (raw UTF-8 paths) are
   accepted as Apache does; control characters -> 400.
 * "Host:" with an empty value is a missing host (400 for >= HTTP/1.1).
-* An HTTP/0.9 request gets a bare body; a malformed one gets a full 1.x
-  error response (Apache's rrl_failed).
+* A request line is judged as Apache judges it once its line end is
+  there (http/requestline.py) whenever llhttp cannot: a line llhttp
+  refuses, or one without a protocol.  Before the line end, the client's
+  EOF is silence; a finished line over LimitRequestLine (its CR may take
+  the last byte) is 414 before any other verdict; an unfinished one only
+  past UNFINISHED_LINE_SLACK more.
+* A line without a protocol is an HTTP/0.9 simple request: answered as
+  soon as the line ends, with the body alone, then close; no header block
+  is read.  HEAD, POST or any method but GET (Strict), "HTTP/0.9" spelt
+  out and HttpProtocolOptions Require1.0 get a full 1.x 400 (Apache's
+  rrl_failed).
+* EOF inside a header block is 400 (inside the request line: silence).
 * TRACE is answered here (TraceEnable): message/http echo, 413 with a body,
   405 when disabled.
 * Responses always say "HTTP/1.1".
@@ -81,8 +91,10 @@ running Debian apache2 2.4):
 Known differences from Apache (llhttp is stricter in places):
 
 * obsolete line folding in a header (obs-fold) -> 400; Apache folds it.
-* "GET  /x" (excess whitespace in the request line) is accepted; Apache's
-  strict parser answers 400.  llhttp hides the raw line from us.
+* "GET  /x HTTP/1.1" (excess whitespace in a line llhttp accepts) is
+  served; Apache's strict parser answers 400.  The hot path never sees the
+  raw line (only lines llhttp refuses or finds no protocol in are
+  re-judged).
 * a 417 carries "Connection: close" (Apache closes without saying so).
 * an unknown method or raw-octet target right behind more than REPLAY_MAX
   (64 KiB) of a previous message that arrived over several reads cannot be
@@ -90,8 +102,7 @@ Known differences from Apache (llhttp is stricter in places):
 
 Deliberately left out: HTTP/2 and h2c upgrades (Upgrade headers are ignored
 as Apache without mod_http2 does), chunk extensions and trailers are parsed
-and dropped, "TraceEnable extended", and the HTTP/0.9 simple request only
-works when the client sends the final blank line llhttp needs.
+and dropped, "TraceEnable extended".
 """
 
 from __future__ import annotations
@@ -112,6 +123,7 @@ from .checks import check_request, connection_tokens
 from .limits import ConnectionPolicy
 from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
+from .requestline import LineVerdict, judge
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, status_line)
@@ -134,6 +146,12 @@ _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh
 
 # Bytes kept since the last message boundary, to locate an unknown method.
 REPLAY_MAX = 64 * 1024
+# How far past LimitRequestLine an unfinished request line (no LF yet) may
+# grow before it is 414: Apache reads a line in buffers and checks the
+# limit per buffer, so it waits for a line end well past the limit
+# (Apache 2.4.71, default limit: silent until EOF at 24,151 bytes, 414 at
+# 24,199).  A finished line is held to the limit itself.
+UNFINISHED_LINE_SLACK = 16_000
 # A request-target llhttp refused only because of octets >= 0x80 (visible
 # ASCII otherwise), and those octets.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
@@ -334,6 +352,8 @@ class HttpProtocol(asyncio.Protocol):
     _replay: list[bytes] | None = None
     _replay_base = 0
     _replay_size = 0
+    _feed_data = b""          # the read being fed, and whether it began
+    _feed_idle = False        # at a message boundary (for _simple_verdict)
     _cur: _Cycle | None = None   # cycle whose body is being received
 
     # timers
@@ -427,6 +447,14 @@ class HttpProtocol(asyncio.Protocol):
         self._eof = True
         if self._closing:
             return False  # lingering close done: let the transport close
+        if self._in_head and self._line_done and not self._parse_stopped:
+            # EOF inside a header block: Apache cannot read the next header
+            # line and answers 400 (inside the request line it closes
+            # silently)
+            self._protocol_error(HttpError(400, "client closed inside the request header block"))
+            if self._active is None:
+                self._run_queue()
+            return True
         if self._active is None and not self._queue:
             return False
         # Half-close while a response is pending: finish it, then close.  A
@@ -546,6 +574,8 @@ class HttpProtocol(asyncio.Protocol):
             # restarts here
             self._replay_base = self._completed_msgs
         error = upgrade_at = None
+        self._feed_data = data
+        self._feed_idle = idle_at_start
         try:
             parser.feed_data(data)
         except HttpParserUpgrade as exc:
@@ -593,12 +623,73 @@ class HttpProtocol(asyncio.Protocol):
             else:
                 log.error("parser callback failed", exc_info=ctx)
                 self._protocol_error(HttpError(500))
+        elif self._cur is not None:
+            self._protocol_error(HttpError(400, str(exc)))   # in a body
         else:
-            self._protocol_error(HttpError(400, str(exc)))
+            rest = self._failing_message(data, idle_at_start)
+            if rest is None:
+                self._protocol_error(HttpError(400, str(exc)))
+                return
+            self._restart_parser()
+            self._rejected_line(rest, str(exc))
+
+    def _rejected_line(self, rest: bytes, why: str) -> None:
+        """llhttp refused the message that starts *rest*.  Apache judges a
+        request line only once it has all of it: wait for the line end
+        (EOF first: silence), then 414 for a line over LimitRequestLine,
+        a simple request if that is what Apache sees, else 400 - with
+        Apache's reason when the line itself is at fault, llhttp's when
+        the fault is further on (the header block)."""
+        eol = rest.find(b"\n")
+        if eol < 0:
+            self._wait_for_more(rest)
+            return
+        line = rest[:eol]
+        if self._line_too_long(line):
+            self._protocol_error(HttpError(414))
+            return
+        verdict = judge(line, strict=self.policy.strict)
+        if verdict.simple and verdict.status is None:
+            self._simple_request(verdict)
+        else:
+            self._protocol_error(HttpError(400, verdict.reason or why))
+
+    def _line_too_long(self, line: bytes) -> bool:
+        """LimitRequestLine: Apache's line buffer holds the limit plus the
+        CRLF, and a line whose LF alone overflows it still fits."""
+        return len(line) - line.endswith(b"\r") > self._limit_line + 1
+
+    def _simple_request(self, verdict: LineVerdict) -> None:
+        """An HTTP/0.9 simple request (a line without a protocol): Apache
+        reads no header block after it, so it is answered now, and nothing
+        after it is parsed (the connection closes after the body)."""
+        method = self._method_override or verdict.method
+        target_bytes = self._target_override
+        target = target_bytes.decode("latin-1") if target_bytes is not None else verdict.target
+        self._method_override = self._target_override = None
+        path, qmark, query = target.partition("?")
+        request = Request(method, target, path, query if qmark else None, "0.9", [],
+                          self.client, self.server)
+        request.start_time = time.time()
+        cycle = _Cycle(request)
+        cycle.error = check_request(request, cycle, "0.9", self.policy, self._limit_field,
+                                    self._limit_fields)
+        self._queue.append(cycle)
+        self._stop_parsing()
+
+    def _simple_verdict(self) -> LineVerdict:
+        """llhttp finished a head as HTTP/0.9: a line without a protocol,
+        or with "HTTP/0.9" spelt out, which Apache refuses."""
+        rest = self._failing_message(self._feed_data, self._feed_idle)
+        if rest is None:
+            return LineVerdict(None, simple=True)
+        eol = rest.find(b"\n")
+        return judge(rest[:eol] if eol >= 0 else rest, strict=self.policy.strict)
 
     def _failing_message(self, data: bytes, idle_at_start: bool) -> bytes | None:
-        """The bytes of the message llhttp just rejected, from its first byte
-        (leading blank lines dropped) to the end of ``data``.
+        """The bytes of the message llhttp is on (the one it just rejected,
+        or whose head it is in), from its first byte (leading blank lines
+        dropped) to the end of ``data``.
 
         httptools reports no offsets, so we replay: the bytes since the last
         message boundary at a read boundary (``_replay``) plus this read are
@@ -613,6 +704,11 @@ class HttpProtocol(asyncio.Protocol):
             buf = b"".join(self._replay) + data
         else:
             return None
+        return self._message_in(buf)
+
+    def _message_in(self, buf: bytes) -> bytes | None:
+        """The current message's bytes in *buf*, the bytes since the last
+        message boundary at a read boundary (see _failing_message)."""
         completed = self._completed_msgs - self._replay_base
         start = 0 if completed == 0 else _end_of_messages(buf, completed)
         if start is None:
@@ -627,7 +723,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _wait_for_more(self, rest: bytes) -> None:
         """Keep an incomplete request line and replay it with the next read."""
-        if len(rest) > self.policy.limit_request_line + 2:
+        if len(rest) > self._limit_line + UNFINISHED_LINE_SLACK:
             self._protocol_error(HttpError(414))
             return
         self._stash = rest
@@ -647,15 +743,11 @@ class HttpProtocol(asyncio.Protocol):
             return
         sp = rest.find(b" ")
         self._restart_parser()
-        if sp < 0:
-            if all(c in _TCHAR for c in rest):
-                self._wait_for_more(rest)  # the rest of the method token is coming
-            else:
-                self._protocol_error(HttpError(400, "invalid method token"))
-            return
-        token = rest[:sp]
+        token = rest[:sp] if sp >= 0 else b""
         if not token or not all(c in _TCHAR for c in token):
-            self._protocol_error(HttpError(400, "invalid method token"))
+            # not a method llhttp can be told about: Apache's verdict on
+            # the whole line, once it is there
+            self._rejected_line(rest, "invalid method token")
             return
         self._method_override = token.decode("ascii")
         self._feed(b"GET" + rest[sp:])
@@ -701,10 +793,37 @@ class HttpProtocol(asyncio.Protocol):
             nl = data.rfind(b"\n")
             if nl >= 0 and nl > data.rfind(self._url_last):
                 self._line_done = True
+                if self._line_finished():
+                    return
         limit = p.limit_request_line + 2 + (self._limit_fields + 1) * (p.limit_request_field_size + 4)
         if self._head_bytes > limit:
             self._protocol_error(HttpError(414 if not self._line_done else 400,
                                            "Size of a request header field exceeds server limit."))
+
+    def _line_finished(self) -> bool:
+        """The request line of the head being read has ended (the rest of
+        the head has not): judge it now, as Apache does before it reads any
+        header - a line over LimitRequestLine is 414, and a line without a
+        protocol is a simple request, answered without waiting for a blank
+        line llhttp would want.  True when that ended the parse."""
+        if self._replay is None:
+            return False
+        rest = self._message_in(b"".join(self._replay))
+        eol = rest.find(b"\n") if rest is not None else -1
+        if eol < 0:
+            return False
+        line = rest[:eol]
+        if self._line_too_long(line):
+            self._protocol_error(HttpError(414))
+            return True
+        verdict = judge(line, strict=self.policy.strict)
+        if not verdict.simple:
+            return False
+        if verdict.status is None:
+            self._simple_request(verdict)
+        else:
+            self._protocol_error(HttpError(verdict.status, verdict.reason))
+        return True
 
     # llhttp callbacks ---------------------------------------------------
 
@@ -728,8 +847,9 @@ class HttpProtocol(asyncio.Protocol):
             self._url += url
         else:
             self._url = url
-        self._url_last = url
-        if len(self._url) > self._limit_line:
+        if url:   # llhttp may report an empty span at the start of a read
+            self._url_last = url
+        if len(self._url) > self._limit_line + UNFINISHED_LINE_SLACK:
             raise HttpError(414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -752,11 +872,17 @@ class HttpProtocol(asyncio.Protocol):
         if self._target_override is not None:
             url = self._target_override   # as sent, before our %-encoding
             self._target_override = None
-        # the whole request line against LimitRequestLine, now that it is known
-        if len(method) + 1 + len(url) + (9 if version != "0.9" else 0) > self._limit_line:
+        # the whole request line against LimitRequestLine, now that it is
+        # known (see _line_too_long)
+        if len(method) + 1 + len(url) + (9 if version != "0.9" else 0) > self._limit_line + 1:
             raise HttpError(414)
         target = url.decode("latin-1")
         headers = self._headers
+        if version == "0.9":
+            verdict = self._simple_verdict()
+            if verdict.status is not None:
+                raise HttpError(verdict.status, verdict.reason)
+            headers = []   # what followed a simple request was never its header block
         # reset the per-message fields for the next head (see on_message_begin)
         self._url = self._url_last = b""
         self._headers = []
@@ -1038,7 +1164,8 @@ class HttpProtocol(asyncio.Protocol):
                 transport.write(body)
                 self._finish(cycle, response, len(body))
             else:
-                self._spawn(self._send_async(cycle, response, b"", None, False))
+                file_len = _file_length(body) if isinstance(body, FileBody) else None
+                self._spawn(self._send_async(cycle, response, b"", file_len, False))
             return
 
         # -- head ---------------------------------------------------------

@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import SERVER_VERSION
+from ..config.directives.sections import KNOWN_METHODS, registered_methods
 from ..config.model import ServerConfig
 from ..config.words import getword
 from ..expr import holds
-from ..http.response import FileBody, Response
+from ..http.request import ClientDisconnected
+from ..http.response import FileBody, HttpError, Response
 from ..http.ticks import loop_tick
 from ..logs.errorlog import ERROR, INFO, ErrorLogHandler
 from ..logs.format import LogRecord
@@ -91,6 +93,9 @@ class Exchange:
     content_type: str | None = None
     redirected_from: int | None = None
     start_us: int = 0
+    # The answer comes from the handler phase (status still 200 when Apache
+    # would read the request body): see Site._body_pending.
+    in_handler: bool = False
     # False once the answer depended on more than the URL and the files
     # (content negotiation on Accept*, an internal redirect...): the fast
     # path must not replay it.
@@ -142,6 +147,12 @@ class Site:
         self.lister = DirectoryLister(self)
         self.negotiator = Negotiator(
             self, enabled=config.self_contained or config.has_module("negotiation_module"))
+        # Modules that act on a directory without any directive of theirs:
+        # without mod_dir no DirectorySlash redirect and no index; without
+        # mod_autoindex no listing and no 403 - the default handler's 404.
+        self.dir_module = config.self_contained or config.has_module("dir_module")
+        self.autoindex_module = config.self_contained or config.has_module("autoindex_module")
+        self.known_methods = KNOWN_METHODS | registered_methods(config)
 
     def bind_loop(self, loop) -> None:
         """The event loop this site answers on (in a worker, after fork):
@@ -293,22 +304,65 @@ class Site:
         """The response - or, when an answer needs a DNS lookup that is not
         cached yet (HostnameLookups, host-based access rules), a coroutine
         that waits for it off the event loop and then answers."""
-        fast = self._fast_path(request)
-        if fast is not None:
-            return fast
-        try:
-            return self._handle(request)
-        except NeedLookup as need:
-            return self._handle_after_lookup(request, need)
+        response = self._fast_path(request)
+        if response is None:
+            try:
+                response = self._handle(request)
+            except NeedLookup as need:
+                return self._handle_after_lookup(request, need)
+        if request.has_body and self._body_pending(request, response):
+            return self._answer_after_body(request, response)
+        return response
 
     async def _handle_after_lookup(self, request, need: NeedLookup):
         for _ in range(4):   # each lookup warms the cache; bounded
             await need.wait(self.hosts)
             try:
-                return self._handle(request)
+                response = self._handle(request)
+                break
             except NeedLookup as again:
                 need = again
-        return self._handle(request, allow_lookups=False)
+        else:
+            response = self._handle(request, allow_lookups=False)
+        if request.has_body and self._body_pending(request, response):
+            return await self._answer_after_body(request, response)
+        return response
+
+    # -- the request body -------------------------------------------------------
+    # No handler here uses a request body, and Apache reads it (to throw it
+    # away) before it answers - the default handler first thing, ap_die
+    # before an error page.  A body that never arrives whole (the client's
+    # EOF, a bad chunk, Timeout) turns the answer into that error: 400,
+    # 413 or 408.  The one exception is a client waiting for "100
+    # Continue" when an error was decided before the handler phase (access,
+    # a redirect, a bad URI): Apache sends no 100, reads nothing and closes
+    # after the answer.
+    def _body_pending(self, request, response: Response) -> bool:
+        reader = request._body
+        if reader is None or reader.complete:
+            return False
+        if request.expect_100 and not reader.read_started:
+            ex = self._inflight.get(id(request))
+            if ex is not None and ex.request is request and not ex.in_handler:
+                return False
+        return True
+
+    async def _answer_after_body(self, request, response: Response) -> Response:
+        try:
+            async for _ in request.stream():
+                pass
+            return response
+        except HttpError as exc:
+            status = exc.status
+        except ClientDisconnected:
+            status = 400
+        await _release_body(response)
+        ex = self._inflight.get(id(request))
+        if ex is None or ex.request is not request:   # a fast-path answer's shared one
+            ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
+                          or time.time_ns() // 1000)
+        self._inflight[id(request)] = ex
+        return self.error_response(ex, status)
 
     def _handle(self, request, allow_lookups: bool = True) -> Response:
         ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
@@ -361,6 +415,10 @@ class Site:
                            f"(filesystem path '{filename}') because search permissions "
                            "are missing on a component of the path")
             return self.error_response(ex, 403)
+        if isinstance(st, OSError):
+            self.log_error(ex, ERROR, "core", f"AH00036: access to {ex.uri} failed "
+                           f"(filesystem path '{filename}')", errnum=st.errno)
+            return self.error_response(ex, 403)
         if path_info:
             # A file with more path after it: the walks and the handler see
             # the file; the rest is PATH_INFO (AcceptPathInfo decides).
@@ -400,6 +458,7 @@ class Site:
         redirect = self._dir_redirect(ex, cfg)
         if redirect is not None:
             return redirect
+        ex.in_handler = True
         named = handlers.find(cfg.get("SetHandler") or (   # server-status & co.
             self._handler_of(cfg, filename) if "AddHandler" in cfg else None))
         if named is not None and (answer := named(self, ex)) is not None:
@@ -412,7 +471,9 @@ class Site:
             self.log_error(ex, ERROR, "core", "AH00037: Symbolic link not allowed or link "
                            f"target not accessible: {filename}")
             return self.error_response(ex, 403)
-        if path_info and not self._accept_path_info(cfg):
+        if path_info and not self._accept_path_info(cfg) and not is_dir:
+            if ex.request.method not in _GET_POST:
+                return self._other_method(ex)
             self.log_error(ex, INFO, "core", f"AH00130: File does not exist: {filename}")
             return self.error_response(ex, 404)
         if is_dir:
@@ -478,7 +539,9 @@ class Site:
         """stat(), splitting off path info when a leading part is a file.
 
         A symlink whose target is missing (or loops) is returned as its own
-        lstat result: the symlink check then refuses it (Apache's 403).
+        lstat result: the symlink check then refuses it (Apache's 403).  Any
+        other failure than a missing file (a name too long, an I/O error)
+        is returned as the OSError: the directory walk refuses it.
         """
         try:
             return os.stat(filename), ""
@@ -508,6 +571,8 @@ class Site:
                     return os.lstat(filename), ""
                 except OSError:
                     pass
+            elif exc.errno != errno.ENOENT:
+                return exc, ""
         return None, ""
 
     def _check_symlinks(self, ex: Exchange, walk, final: str | None) -> Response | None:
@@ -540,22 +605,42 @@ class Site:
 
     # -- handlers --------------------------------------------------------------------
     def _directory(self, ex: Exchange, cfg, dirname: str) -> Response:
-        """mod_dir: DirectorySlash, then DirectoryIndex; else the listing or 403."""
-        if not ex.uri.endswith("/"):
-            if cfg.get("DirectorySlash") is False:
-                # mod_dir steps aside: no redirect and no DirectoryIndex;
-                # mod_autoindex may still list it.
-                if getattr(cfg.get("Options"), "opts", 0) & OPT_INDEXES:
-                    return self.lister.answer(ex, cfg, dirname.rstrip("/") + "/")
-                self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
-                               f"{dirname}: No matching DirectoryIndex found, and "
-                               "server-generated directory index forbidden by Options "
-                               "directive")
-                return self.error_response(ex, 403)
-            location = self._self_url(ex, _escape_path(ex.uri) + "/")
-            if ex.query is not None:
-                location += "?" + ex.query
-            return self.redirect(ex, 301, location)
+        """A directory: mod_dir (DirectorySlash, then DirectoryIndex - for
+        every method in Apache 2.4: an OPTIONS answers with the index's
+        type), mod_autoindex (GET only: the listing, or 403 without Options
+        Indexes), else the default handler (404, or its answer to the
+        method)."""
+        method = ex.request.method
+        tried = None
+        if self.dir_module:
+            if not ex.uri.endswith("/"):
+                if cfg.get("DirectorySlash") is not False:
+                    location = self._self_url(ex, _escape_path(ex.uri) + "/")
+                    if ex.query is not None:
+                        location += "?" + ex.query
+                    return self.redirect(ex, 301, location)
+            else:
+                indexed = self._directory_index(ex, cfg, dirname)
+                if isinstance(indexed, Response):
+                    return indexed
+                tried = indexed
+        base = dirname if dirname.endswith("/") else dirname + "/"
+        if self.autoindex_module and method in _FAST_METHODS:
+            if getattr(cfg.get("Options"), "opts", 0) & OPT_INDEXES:
+                return self.lister.answer(ex, cfg, base)
+            self.log_error(ex, ERROR, "autoindex", f"AH01276: Cannot serve directory {dirname}: "
+                           f"No matching DirectoryIndex ({tried or 'none'}) found, and "
+                           "server-generated directory index forbidden by Options directive")
+            return self.error_response(ex, 403)
+        if method not in _GET_POST:
+            return self._other_method(ex, directory=True)
+        self.log_error(ex, INFO, "core", f"AH00129: Attempt to serve directory: {dirname}")
+        return self.error_response(ex, 404)
+
+    def _directory_index(self, ex: Exchange, cfg, dirname: str) -> Response | str:
+        """mod_dir's DirectoryIndex: the first listed name that is a regular
+        file a sub-request may see, served; else the names tried, joined
+        as mod_dir notes them for mod_autoindex's log line."""
         base = dirname if dirname.endswith("/") else dirname + "/"
         indexes = cfg.get("DirectoryIndex") or ()
         indexes = getattr(indexes, "names", indexes)
@@ -583,14 +668,27 @@ class Site:
                 ex.filename = candidate
                 ex.uri = ex.uri + name
                 return self.serve_path(ex)
-        opts = getattr(cfg.get("Options"), "opts", 0)
-        if opts & OPT_INDEXES:
-            return self.lister.answer(ex, cfg, base)
-        self.log_error(ex, ERROR, "autoindex", "AH01276: Cannot serve directory "
-                       f"{base}: No matching DirectoryIndex ({','.join(indexes) or 'none'}) "
-                       "found, and server-generated directory index forbidden by "
-                       "Options directive")
-        return self.error_response(ex, 403)
+        return ",".join(indexes) or "none"
+
+    def _other_method(self, ex: Exchange, directory: bool = False) -> Response:
+        """default_handler's answer to a method other than GET (HEAD) and
+        POST: OPTIONS lists the allowed methods, a method Apache does not
+        know is 501, any other is 405.  OPTIONS answers with the type
+        mod_mime gave the resource (a directory's is mod_dir's magic type;
+        a missing file's comes from its name)."""
+        req = ex.request
+        allow = self._allow_header()
+        if req.method == "OPTIONS":
+            ctype = _DIR_MAGIC_TYPE if directory else self.content_type(ex.config, ex.filename)
+            headers = [("Allow", allow), ("Content-Length", "0")]
+            if ctype:
+                headers.append(("Content-Type", ctype))
+            return self.finish(ex, Response(200, headers))
+        if req.method not in self.known_methods:
+            self.log_error(ex, ERROR, "core", f"AH00135: Invalid method in request "
+                           f"{req.request_line}")
+            return self.error_response(ex, 501, allow=allow)
+        return self.error_response(ex, 405, allow=allow)
 
     def subrequest_ok(self, ex: Exchange, dir_cfg, filename: str, uri: str) -> bool:
         """Would a sub-request for *filename* pass the access checks?  (mod_dir
@@ -613,6 +711,8 @@ class Site:
             if isinstance(mapped, Mapped):
                 ex.uri, ex.filename = target, mapped.filename
                 return self.serve_path(ex)
+        if ex.request.method not in _GET_POST:
+            return self._other_method(ex)
         self.log_error(ex, INFO, "core", f"AH00128: File does not exist: {ex.filename}")
         return self.error_response(ex, 404)
 
@@ -629,8 +729,9 @@ class Site:
         return str(cfg.get("AcceptPathInfo") or "default").lower() == "on"
 
     def _file(self, ex: Exchange, cfg, filename: str, st) -> Response:
-        """The default handler for a regular file: GET/HEAD with validators,
-        conditionals and ranges; OPTIONS; 405 for other methods."""
+        """The default handler for a regular file: GET/HEAD (and POST, which
+        Apache 2.4 answers like GET) with validators, conditionals and
+        ranges; other methods as ``_other_method``."""
         req = ex.request
         method = req.method
         if not stat.S_ISREG(st.st_mode):
@@ -639,13 +740,8 @@ class Site:
             return self.error_response(ex, 403)
         if self.negotiator.enabled and self._handler_of(cfg, filename) == "type-map":
             return self.negotiator.type_map(ex, cfg, filename)
-        allow = self._allow_header()
-        if method == "OPTIONS":
-            return self.finish(ex, Response(200, [("Allow", allow), ("Content-Length", "0"),
-                                                   ("Content-Type", "text/html")]))
-        if method not in ("GET", "HEAD", "POST"):
-            # default_handler: only GET (HEAD) and POST reach a static file.
-            return self.error_response(ex, 405, allow=allow)
+        if method not in _GET_POST:
+            return self._other_method(ex)
         try:
             fd = os.open(filename, os.O_RDONLY)
         except PermissionError:
@@ -707,7 +803,7 @@ class Site:
             if framing.apache_sends_content_length:
                 headers.append(("Content-Length", str(framing.content_length)))
             headers += mime_extras
-            body = b"" if method == "HEAD" else _multipart_body(fd, framing)
+            body = b"" if method == "HEAD" else _MultipartBody(fd, framing)
         else:
             headers.append(("Content-Length", str(st.st_size)))
             if ctype:
@@ -979,6 +1075,10 @@ class Site:
 
 
 _FAST_METHODS = frozenset(("GET", "HEAD"))
+# mod_mime's type for a directory (DIR_MAGIC_TYPE).
+_DIR_MAGIC_TYPE = "httpd/unix-directory"
+# The methods default_handler serves (HEAD is GET's method number).
+_GET_POST = frozenset(("GET", "HEAD", "POST"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")
 _VALIDATOR_NAMES = frozenset(n.lower().encode() for n in _VALIDATOR_HEADERS)
@@ -1071,23 +1171,55 @@ def _sender(cfg) -> str:
     return "read"
 
 
-async def _multipart_body(fd: int, framing):
-    try:
-        for piece in framing.pieces:
-            if isinstance(piece, (bytes, bytearray)):
-                yield bytes(piece)
-            else:
-                start, end = piece
-                os.lseek(fd, start, os.SEEK_SET)
-                remaining = end - start + 1
-                while remaining > 0:
-                    chunk = os.read(fd, min(remaining, 65536))
-                    if not chunk:
-                        return
-                    remaining -= len(chunk)
-                    yield chunk
-    finally:
-        os.close(fd)
+class _MultipartBody:
+    """A multipart/byteranges body read from *fd* as it is sent.  The fd
+    is closed at the end, or by ``aclose`` - also when the body is dropped
+    before it was ever iterated (an async generator that never started
+    would not run its ``finally``)."""
+
+    def __init__(self, fd: int, framing) -> None:
+        self._fd: int | None = fd
+        self._framing = framing
+
+    async def __aiter__(self):
+        fd = self._fd
+        if fd is None:
+            return
+        try:
+            for piece in self._framing.pieces:
+                if isinstance(piece, (bytes, bytearray)):
+                    yield bytes(piece)
+                else:
+                    start, end = piece
+                    os.lseek(fd, start, os.SEEK_SET)
+                    remaining = end - start + 1
+                    while remaining > 0:
+                        chunk = os.read(fd, min(remaining, 65536))
+                        if not chunk:
+                            return
+                        remaining -= len(chunk)
+                        yield chunk
+        finally:
+            self._close()
+
+    async def aclose(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+async def _release_body(response: Response) -> None:
+    """Free what an answer that will not be sent holds open."""
+    body = response.body
+    if isinstance(body, FileBody):
+        if body.close_fd and body.fd is not None:
+            os.close(body.fd)
+            body.fd = None
+    elif hasattr(body, "aclose"):
+        await body.aclose()
 
 
 def _range_limit(value, default: int) -> int | None:

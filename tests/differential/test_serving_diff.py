@@ -278,6 +278,12 @@ DocumentRoot @DOCROOT@
 <Directory @DOCROOT@/misc/local>
     Require local
 </Directory>
+# <Limit> registers a method Apache does not know (then 405, not 501)
+<Directory @DOCROOT@/misc/registered>
+    <Limit FROB>
+        Require all granted
+    </Limit>
+</Directory>
 <Directory @DOCROOT@/misc/satisfy>
     Order deny,allow
     Deny from all
@@ -508,6 +514,7 @@ TREE = {
     "misc/if/f.txt": "x\n",
     "misc/method/f.txt": "x\n",
     "misc/local/f.txt": "x\n",
+    "misc/registered/f.txt": "x\n",
     "misc/satisfy/f.txt": "x\n",
     "misc/satisfy-all/f.txt": "x\n",
     "misc/indexdenied/index.html": "denied index\n",
@@ -742,6 +749,24 @@ CASES = [
     C("no-index-no-indexes", "/idx/noindex/"),
     C("fallback-missing", "/fb/no/such"),
     C("fallback-real", "/fb/real.txt"),
+    # default_handler's answer per method (after mod_dir and mod_autoindex)
+    C("method-put-missing", "/no/such/file", method="PUT"),
+    C("method-delete-file", "/page.html", method="DELETE"),
+    C("method-unknown-file", "/page.html", method="BREW"),
+    C("method-unknown-missing", "/no/such/file", method="BREW"),
+    C("method-registered", "/misc/registered/f.txt", method="FROB"),
+    C("method-options-missing", "/no/such/file", method="OPTIONS"),
+    C("method-unknown-listing", "/opt/listed/", method="BREW"),
+    C("method-delete-listing", "/opt/listed/", method="DELETE"),
+    C("method-options-listing", "/opt/listed/", method="OPTIONS"),
+    C("method-post-listing", "/opt/listed/", method="POST"),
+    C("method-post-no-index", "/idx/noindex/", method="POST"),
+    C("method-post-index", "/idx/both/", method="POST"),
+    C("method-options-index", "/idx/both/", method="OPTIONS"),
+    C("name-too-long", "/" + "n" * 300),
+    C("method-put-dir-slash", "/idx/sub", method="PUT"),
+    C("method-unknown-pathinfo", "/page.html/extra", method="BREW"),
+    C("method-put-fallback", "/fb/no/such", method="PUT"),
     # ErrorDocument
     C("ed-text", "/ed/text/nope"),
     C("ed-local", "/ed/local/nope"),
@@ -1052,6 +1077,9 @@ ERROR_LOG_CASES = [
     ("/idx/noindex/", "AH01276: Cannot serve directory @DOCROOT@/idx/noindex/"),
     ("/no/such/file", "AH00128: File does not exist: @DOCROOT@/no/such/file"),
     ("/a%2fb.txt", "AH00026: found %2f (encoded '/') in URI path"),
+    ("BREW /page.html", "AH00135: Invalid method in request BREW /page.html HTTP/1.1"),
+    ("POST /idx/noindex/", "AH00129: Attempt to serve directory: @DOCROOT@/idx/noindex/"),
+    ("/" + "m" * 300, "AH00036: access to /" + "m" * 300 + " failed"),
 ]
 
 
@@ -1068,14 +1096,16 @@ def _log_line(pair: Pair, kind: str, needle: str) -> str | None:
 
 @pytest.mark.parametrize("target,needle", ERROR_LOG_CASES, ids=[c[0] for c in ERROR_LOG_CASES])
 def test_same_error_log_line(pair, target, needle):
-    """The same error-log line (module, level, client, message)."""
+    """The same error-log line (module, level, client, message).
+    *target* may start with a method ("BREW /page.html"); GET otherwise."""
     from tests.server.harness import wait_for
+    method, _, path = target.rpartition(" ")
     needle = needle.replace("@DOCROOT@", str(pair.docroot))
     if needle.startswith("/"):
         needle = str(pair.docroot) + needle
     lines = {}
     for kind in ("apache", "apyche"):
-        request(pair.ports[kind][0], "GET", target, host="localhost")
+        request(pair.ports[kind][0], method or "GET", path, host="localhost")
         lines[kind] = wait_for(lambda: _log_line(pair, kind, needle), timeout=5.0)
         assert lines[kind], f"{kind} error log lacks {needle!r}:\n{pair.error_log(kind)[-2000:]}"
     assert lines["apyche"] == lines["apache"]

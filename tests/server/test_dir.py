@@ -148,3 +148,56 @@ def test_denied_index_falls_through_to_the_next_name(site):
 def test_directoryindex_url(site):
     r = site.get("/indexurl/")
     assert r.status == 200 and r.body == b"sub\n"
+
+
+# -- the default handler after mod_dir and mod_autoindex -------------------------
+
+def test_other_methods_reach_the_default_handler(site):
+    # mod_dir (2.4) maps every method to the index; mod_autoindex lists for
+    # GET only.  The default handler: OPTIONS answers (with the type of
+    # what it answers for), PUT is 405, an unknown method 501.
+    r = site.request("OPTIONS", "/both/")
+    assert (r.status, r.get("Content-Type")) == (200, "text/html")
+    r = site.request("OPTIONS", "/noindex/")
+    assert (r.status, r.get("Content-Type")) == (200, "httpd/unix-directory")
+    assert site.request("DELETE", "/noindex/").status == 405
+    assert site.request("PUT", "/both/").status == 405
+    r = site.request("BREW", "/both/")
+    assert r.status == 501 and "GET" in r.get("Allow")
+    assert "AH00135: Invalid method in request BREW /both/ HTTP/1.1" in \
+        site.wait_error("AH00135")
+
+
+def test_post_takes_the_index(site):
+    assert site.request("POST", "/both/").body == b"html wins\n"
+
+
+def test_post_to_a_directory_without_index_is_404(site):
+    # mod_autoindex lists for GET only; the default handler will not serve
+    # a directory
+    assert site.request("POST", "/noindex/").status == 404
+    assert "AH00129: Attempt to serve directory" in site.wait_error("AH00129")
+
+
+def test_slash_redirect_for_any_method(site):
+    assert site.request("PUT", "/both").status == 301
+
+
+def _preamble_without(*names):
+    from tests.server.conftest import PREAMBLE
+    from tests.server.harness import MODULES, load_modules
+    return PREAMBLE.replace(load_modules(), load_modules([m for m in MODULES if m not in names]))
+
+
+def test_without_mod_dir_and_mod_autoindex_a_directory_is_404(make_site):
+    conf = CONF.replace("    DirectoryIndex index.html index.txt\n", "") \
+        .replace("    DirectorySlash Off\n", "").replace("    DirectoryIndex second.html first.html\n", "") \
+        .replace("    FallbackResource /fallback/front.txt\n", "") \
+        .replace("    FallbackResource disabled\n", "").replace("    DirectoryIndex /sub/index.html\n", "") \
+        .replace("    DirectoryIndex disabled\n", "")
+    site = make_site(_preamble_without("dir", "autoindex") + conf, FILES, preamble=False)
+    assert site.get("/").status == 404          # an index.html is there: nobody looks
+    assert site.get("/both").status == 404      # no DirectorySlash redirect
+    assert site.get("/both/index.html").status == 200
+    assert "AH00129: Attempt to serve directory" in site.wait_error("AH00129")
+

@@ -1,0 +1,235 @@
+"""Differential wire test: odd bytes on a socket, Debian's apache2 and apyche.
+
+Each case is one connection: raw bytes, optionally the client's EOF
+(``shutdown(SHUT_WR)``), then whatever the server sends until it closes.
+The outcome compared is the list of status codes in the answer, or for an
+answer without a status line (an HTTP/0.9 simple response) the body with
+the port normalised, or "none" when the server closed without a byte.
+
+The config is deliberately small - the bench harness's module set (event
+MPM, mod_authz_core, mod_mime): no mod_dir and no mod_autoindex, so a
+directory is the default handler's 404.  ``Timeout 2`` bounds every wait
+on a silent server.
+
+Covered: HTTP/0.9 simple requests (served without waiting for a blank
+line, headers never read; HEAD and POST refused; "HTTP/0.9" spelt out is
+not one), request lines judged only once complete (an unfinished bad line
+cut off by EOF is silence; a long one is 414 even when it is bad),
+LimitRequestLine's exact bound, EOF inside a header block or a body (400),
+and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
+
+Skipped with the reason when apache2 or its modules are absent; both
+servers are stopped by PID at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.server.harness import (ServerFailed, ServerProcess, apache_missing,  # noqa: E402
+                                  free_port, load_modules)
+
+WIRE_MODULES = ["mpm_event", "authz_core", "mime"]
+PAGE = b"<p>page</p>\n" * 20
+
+CONFIG = f"""\
+ServerRoot @ROOT@
+Listen 127.0.0.1:@PORT@
+ServerName localhost
+{load_modules(WIRE_MODULES)}@USER@
+PidFile @ROOT@/logs/httpd-@PORT@.pid
+DefaultRuntimeDir @ROOT@/logs
+Mutex file:@ROOT@/logs default
+ErrorLog @ROOT@/logs/error-@PORT@.log
+LogLevel info
+Timeout 2
+KeepAlive On
+TypesConfig /dev/null
+AddType text/html .html
+DocumentRoot @DOCROOT@
+<Directory />
+    Require all denied
+</Directory>
+<Directory @DOCROOT@>
+    Require all granted
+</Directory>
+<Directory @DOCROOT@/denied>
+    Require all denied
+</Directory>
+"""
+
+LONG = b"A" * 9000
+CASES = [
+    # HTTP/0.9 simple requests: a body-only answer, no headers read
+    ("simple", b"GET /page.html\r\n", False),
+    ("simple-missing", b"GET /nope\r\n", False),
+    ("simple-trailing-space", b"GET /page.html \r\n", False),
+    ("simple-then-blank", b"GET /page.html\r\n\r\n", False),
+    ("simple-headers-ignored", b"GET /page.html\r\nRange: bytes=0-3\r\n\r\n", False),
+    ("simple-then-more", b"GET /page.html\r\nGET /page.html HTTP/1.1\r\n\r\n", False),
+    ("simple-bad-escape", b"GET /%2Hx\r\n", False),
+    ("simple-head", b"HEAD /page.html\r\n", False),
+    ("simple-post", b"POST /page.html\r\n", False),
+    ("simple-unknown-method", b"FOO /page.html\r\n", False),
+    ("simple-relative", b"GET page.html\r\n", False),
+    ("simple-bare-lf", b"GET /page.html\n", False),
+    ("simple-head-unfinished", b"HEAD /page.html\r\nHost: a\r\n", True),
+    ("http09-spelt-out", b"GET /page.html HTTP/0.9\r\n\r\n", False),
+    # a request line is judged once it is complete
+    ("bad-method-unfinished", b"GE/x /y", True),
+    ("bad-method-line", b"GE/x /y HTTP/1.1\r\n", True),
+    ("bad-version-unfinished", b"GET /page.html HTTP/1.Q", True),
+    ("bad-version-line", b"GET /page.html HTTP/1.Q\r\n", True),
+    ("line-unfinished", b"GET /page.html HTTP/1.1", True),
+    # LimitRequestLine (8190): the line and its CR fit in 8192 bytes
+    ("long-unfinished", b"G" + LONG, True),
+    ("long-unfinished-open", b"G" + LONG, False),
+    ("long-unfinished-twice", b"G" + LONG * 2, False),
+    ("long-line", b"G" + LONG + b"\r\n", True),
+    ("long-bad-version", b"GET /page.html HTTP/1." + LONG + b"\r\n\r\n", True),
+    ("long-target-unfinished", b"GET /" + LONG, True),
+    ("limit-exact", b"GET /" + b"A" * 8176 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    ("limit-plus-one", b"GET /" + b"A" * 8177 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    ("limit-plus-two", b"GET /" + b"A" * 8178 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    # EOF inside a request
+    ("eof-in-headers", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: y", True),
+    ("eof-before-blank-line", b"GET /page.html HTTP/1.1\r\nHost: a\r\n", True),
+    ("eof-in-second-head", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n"
+                           b"GET /page.html HTTP/1.1\r\nHost:", True),
+    ("eof-in-body", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel", True),
+    ("eof-in-body-file", b"POST /page.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel",
+     True),
+    ("eof-in-body-denied", b"POST /denied/f.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                           b"hel", True),
+    ("eof-in-body-unknown-method", b"D /page.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                                   b"hel", True),
+    ("eof-in-body-options", b"OPTIONS /page.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"
+                            b"hel", True),
+    ("expect-denied", b"POST /denied/f.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\n\r\n", True),
+    ("expect-missing", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+                       b"Expect: 100-continue\r\n\r\n", True),
+    ("eof-in-chunk", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5\r\nhel", True),
+    # without mod_dir and mod_autoindex
+    ("dir-root", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", True),
+    ("dir-no-slash", b"GET /sub HTTP/1.1\r\nHost: a\r\n\r\n", True),
+    ("dir-absolute-no-path", b"GET http://a?x=1 HTTP/1.1\r\nHost: b\r\n\r\n", True),
+    # the default handler
+    ("unknown-method-missing", b"D /nope HTTP/1.1\r\nHost: a\r\n\r\n", True),
+    ("unknown-method-file", b"D /page.html HTTP/1.1\r\nHost: a\r\n\r\n", True),
+    ("put-missing", b"PUT /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", True),
+]
+
+# Known apyche mismatches: id -> what differs.
+XFAIL = {
+}
+
+
+def outcome(port: int, data: bytes, eof: bool, wait: float = 6.0):
+    """What the server answers to *data* on a connection of its own."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        try:
+            s.sendall(data)
+            if eof:
+                s.shutdown(socket.SHUT_WR)
+            end = time.monotonic() + wait
+            while time.monotonic() < end:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except (socket.timeout, BrokenPipeError, ConnectionResetError):
+            pass
+    codes = re.findall(rb"HTTP/1\.[01] (\d{3}) ", got)
+    if codes:
+        return [c.decode() for c in codes]
+    if got:
+        return ["0.9", got.replace(str(port).encode(), b"PORT")]
+    return ["none"]
+
+
+class Pair:
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="apyche-wirediff-"))
+        self.servers: dict[str, ServerProcess] = {}
+        self.answers: dict[str, dict] = {}
+
+    def start(self) -> None:
+        docroot = self.root / "htdocs"
+        (docroot / "sub").mkdir(parents=True)
+        (docroot / "page.html").write_bytes(PAGE)
+        (docroot / "sub" / "f.html").write_bytes(PAGE)
+        (docroot / "denied").mkdir()
+        (docroot / "denied" / "f.html").write_bytes(PAGE)
+        (self.root / "logs").mkdir()
+        for p in [self.root, *self.root.rglob("*")]:
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        user = "User nobody\nGroup nogroup" if os.geteuid() == 0 else ""
+        for kind in ("apache", "apyche"):
+            port = free_port()
+            text = (CONFIG.replace("@PORT@", str(port)).replace("@DOCROOT@", str(docroot))
+                    .replace("@ROOT@", str(self.root)).replace("@USER@", user))
+            conf = self.root / f"{kind}.conf"
+            conf.write_text(text)
+            self.servers[kind] = ServerProcess(conf, self.root, port, kind).start()
+
+    def ask_all(self) -> None:
+        """Every case, on both servers, several connections at a time."""
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for kind, server in self.servers.items():
+                futures = {cid: pool.submit(outcome, server.port, data, eof)
+                           for cid, data, eof in CASES}
+                self.answers[kind] = {cid: f.result() for cid, f in futures.items()}
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    missing = apache_missing(f"mod_{m}.so" for m in WIRE_MODULES)
+    if missing:
+        pytest.skip(missing)
+    p = Pair()
+    try:
+        try:
+            p.start()
+        except ServerFailed as exc:
+            pytest.skip(f"a server could not start on the wire config: {exc}")
+        p.ask_all()
+        yield p
+    finally:
+        p.stop()
+
+
+def _params():
+    out = []
+    for cid, data, eof in CASES:
+        marks = [pytest.mark.xfail(strict=True, reason="apyche: " + XFAIL[cid])] \
+            if cid in XFAIL else []
+        out.append(pytest.param(cid, id=cid, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("cid", _params())
+def test_same_answer(pair, cid):
+    apache, apyche = pair.answers["apache"][cid], pair.answers["apyche"][cid]
+    assert apyche == apache, f"{cid}: apache {apache[:2]!r}, apyche {apyche[:2]!r}"

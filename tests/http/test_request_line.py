@@ -1,0 +1,148 @@
+"""Request lines judged as Apache judges them once they are complete:
+HTTP/0.9 simple requests, lines llhttp refuses, LimitRequestLine's exact
+bound and EOF inside a request.  (tests/differential/test_wire_diff.py
+asks Apache the same questions.)"""
+
+import socket
+import time
+
+import pytest
+
+from apyche.http import ConnectionPolicy
+from apyche.http.requestline import judge
+
+from .conftest import Conn, get
+
+JUDGED = [
+    # line (without LF), strict, status, simple
+    (b"GET /x\r", True, None, True),
+    (b"GET /x \r", True, None, True),          # a trailing space: still no protocol
+    (b"HEAD /x\r", True, None, True),          # (GET only: checks.check_request)
+    (b"GET /x", True, 400, True),              # Strict wants CRLF
+    (b"GET /x", False, None, True),
+    (b"GET /x HTTP/1.1\r", True, None, False),
+    (b"GET /x HTTP/0.9\r", True, 400, False),  # "HTTP/0.9" spelt out is no simple request
+    (b"GET /x http/1.1\r", True, 400, False),
+    (b"GET /x http/1.1", False, None, False),
+    (b"GET  /x HTTP/1.1\r", True, 400, False),
+    (b"GET /x  HTTP/1.1\r", True, 400, False),
+    (b"GET /x HTTP/1.1 \r", True, 400, False),
+    (b"GET /x HTTP/1.1 ", False, None, False),
+    (b"GET /x HTTP/1.1 x\r", True, 400, False),
+    (b"GET\t/x HTTP/1.1\r", True, 400, False),
+    (b" GET /x HTTP/1.1\r", True, 400, False),
+    (b"GE/x /y HTTP/1.1\r", True, 400, False),
+    (b"GET\r", True, 400, False),
+    (b"GET /a\x01b HTTP/1.1\r", True, 400, False),
+    (b"GET /\xc3\xa9 HTTP/1.1\r", True, None, False),   # obs-text is taken
+]
+
+
+@pytest.mark.parametrize("line,strict,status,simple", JUDGED)
+def test_judge(line, strict, status, simple):
+    verdict = judge(line, strict=strict)
+    assert (verdict.status, verdict.simple) == (status, simple)
+
+
+def _closed_silently(c: Conn) -> bool:
+    return c.is_closed() and c.buf == b""
+
+
+def test_simple_request_is_answered_without_a_blank_line(server):
+    c = Conn(server.port).send(b"GET /x\r\n")
+    assert c.read_to_eof() == b"hello /x"     # the body alone, then close
+    request = server.wait_completed(1)[0][0]
+    assert (request.http_version, request.headers) == ("0.9", [])
+
+
+def test_simple_request_line_in_two_reads(server):
+    c = Conn(server.port).send(b"GET /x")
+    time.sleep(0.1)
+    assert c.send(b"\r\n").read_to_eof() == b"hello /x"
+
+
+def test_simple_request_reads_no_header_block(server):
+    c = Conn(server.port).send(b"GET /x\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n")
+    assert c.read_to_eof() == b"hello /x"
+    assert server.wait_completed(1)[0][0].headers == []
+
+
+def test_simple_request_with_a_trailing_space(server):
+    # llhttp refuses the line; Apache takes it as a simple request
+    assert Conn(server.port).send(b"GET /x \r\n").read_to_eof() == b"hello /x"
+
+
+@pytest.mark.parametrize("raw", [b"HEAD /x\r\n", b"POST /x\r\n", b"FOO /x\r\n",
+                                 b"GET /x\n", b"GET /x HTTP/0.9\r\n\r\n"])
+def test_refused_simple_requests_get_a_full_400(server, raw):
+    c = Conn(server.port)
+    status, headers, _ = c.send(raw).response(head_only=raw.startswith(b"HEAD"))
+    assert (status, headers["connection"]) == (400, "close")
+    assert c.is_closed()
+
+
+def test_require_1_0_refuses_simple_requests(make_server):
+    srv = make_server(policy=ConnectionPolicy(allow09=False))
+    assert Conn(srv.port).send(b"GET /x\r\n").response()[0] == 400
+
+
+@pytest.mark.parametrize("raw", [b"GE/x /y", b"GET /x HTTP/1.Q", b"GET /x HTTP/1.1",
+                                 b"G" + b"A" * 9000, b"GET /" + b"a" * 9000])
+def test_eof_inside_the_request_line_is_silence(server, raw):
+    c = Conn(server.port).send(raw)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert _closed_silently(c)
+
+
+@pytest.mark.parametrize("raw", [b"GE/x /y HTTP/1.1\r\n", b"GET /x HTTP/1.Q\r\n"])
+def test_a_bad_line_is_refused_once_it_is_complete(server, raw):
+    c = Conn(server.port).send(raw[:-2])
+    assert not c.is_closed(timeout=0.3)       # waiting for the line end
+    assert c.send(b"\r\n").response()[0] == 400
+
+
+def test_an_unfinished_line_may_grow_past_the_limit(server):
+    c = Conn(server.port).send(b"G" + b"A" * 9000)
+    assert not c.is_closed(timeout=0.3) and c.buf == b""
+    assert c.send(b"\r\n").response()[0] == 414     # judged at its end
+
+
+def test_an_endless_line_is_414(server):
+    c = Conn(server.port)
+    try:
+        c.send(b"G" + b"A" * 30000)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert c.response()[0] == 414
+
+
+def test_a_long_bad_line_is_414_before_400(server):
+    raw = b"GET /x HTTP/1." + b"A" * 9000 + b"\r\n\r\n"
+    assert Conn(server.port).send(raw).response()[0] == 414
+
+
+def test_line_limit_counts_the_cr(make_server):
+    # Apache's buffer holds LimitRequestLine + 2 bytes: the line and its CR
+    # fit; an LF that alone overflows it still ends the line
+    srv = make_server(policy=ConnectionPolicy(limit_request_line=100))
+    fixed = len(b"GET / HTTP/1.1")
+    assert Conn(srv.port).send(get("/" + "a" * (101 - fixed))).response()[0] == 200
+    assert Conn(srv.port).send(get("/" + "a" * (102 - fixed))).response()[0] == 414
+
+
+@pytest.mark.parametrize("raw", [b"GET /x HTTP/1.1\r\nHost: a\r\n", b"GET /x HTTP/1.1\r\nHost: a\r\nX: y",
+                                 b"GET /x HTTP/1.1\r\n"])
+def test_eof_inside_the_header_block_is_400(server, raw):
+    c = Conn(server.port).send(raw)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.response()[0] == 400
+    assert c.is_closed()
+
+
+def test_eof_inside_a_pipelined_head_is_400_after_the_first_answer(server):
+    c = Conn(server.port).send(get("/a") + b"GET /b HTTP/1.1\r\nHost:")
+    c.sock.shutdown(socket.SHUT_WR)
+    first = c.response()
+    assert (first[0], first[2]) == (200, b"hello /a")
+    assert c.response()[0] == 400
+    assert c.is_closed()
