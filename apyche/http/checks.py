@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import socket
 
-import httptools
 
 from .limits import ConnectionPolicy
 from .request import Request
@@ -75,7 +74,7 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
             return HttpError(400, "URI must not contain a fragment")
     elif target == "*" and request.method == "OPTIONS":
         pass
-    elif "://" in target:
+    elif target[:5].lower() == "http:" or target[:6].lower() == "https:":
         err = _absolute_form(request)
         if err is not None:
             return err
@@ -207,24 +206,31 @@ def _strict_name(host: str) -> bool:
 
 
 def _absolute_form(request: Request) -> HttpError | None:
-    """An absolute-form target (``http://host/path``): its host stands in
-    for Host, as ap_parse_uri makes it."""
-    try:
-        url = httptools.parse_url(request.target.encode("latin-1"))
-    except httptools.HttpParserInvalidURLError:
-        return HttpError(400, "Invalid URI")
-    scheme = (url.schema or b"").decode("latin-1").lower()
-    if scheme not in ("http", "https"):
-        return HttpError(400, "unsupported scheme")
-    if url.userinfo:
-        return HttpError(400, "URI must not contain a username/password")
-    if url.fragment is not None:
+    """An absolute-form target (``http://host/path``), as apr_uri_parse
+    splits it: an authority only after "//" (its host stands in for Host,
+    as ap_parse_uri makes it), then a path that is empty (meaning "/") or
+    starts with "/".  ``http:/x``, ``http:?q`` and ``http:///x`` are
+    served as Apache serves them; other schemes never get here (400)."""
+    target = request.target
+    scheme, _, rest = target.partition(":")
+    authority = None
+    if rest[:2] == "//":
+        rest = rest[2:]
+        end = len(rest)
+        for stop in "/?#":
+            i = rest.find(stop)
+            if 0 <= i < end:
+                end = i
+        authority, rest = rest[:end], rest[end:]
+        if "@" in authority:
+            return HttpError(400, "URI must not contain a username/password")
+    if "#" in rest:
         return HttpError(400, "URI must not contain a fragment")
-    request.scheme = scheme
-    host = (url.host or b"").decode("latin-1")
-    if url.port:
-        host = f"{host}:{url.port}"
-    request.host_from_target = host or None
-    request.path = (url.path or b"/").decode("latin-1")
-    request.query = url.query.decode("latin-1") if url.query is not None else None
+    path, qmark, query = rest.partition("?")
+    if path and path[0] != "/":
+        return HttpError(400, "Invalid request-target")
+    request.scheme = scheme.lower()
+    request.host_from_target = authority or None
+    request.path = path or "/"
+    request.query = query if qmark else None
     return None

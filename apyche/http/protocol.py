@@ -152,10 +152,9 @@ REPLAY_MAX = 64 * 1024
 # (Apache 2.4.71, default limit: silent until EOF at 24,151 bytes, 414 at
 # 24,199).  A finished line is held to the limit itself.
 UNFINISHED_LINE_SLACK = 16_000
-# A request-target llhttp refused only because of octets >= 0x80 (visible
-# ASCII otherwise), and those octets.
+# A request-target Apache takes whole (visible ASCII and octets >= 0x80)
+# that llhttp refused.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
-_HIGH_OCTET = re.compile(rb"[\x80-\xff]")
 
 def _uvloop_types() -> frozenset:
     try:
@@ -744,7 +743,7 @@ class HttpProtocol(asyncio.Protocol):
         sp = rest.find(b" ")
         self._restart_parser()
         token = rest[:sp] if sp >= 0 else b""
-        if not token or not all(c in _TCHAR for c in token):
+        if not token or len(token) > self._limit_line or not all(c in _TCHAR for c in token):
             # not a method llhttp can be told about: Apache's verdict on
             # the whole line, once it is there
             self._rejected_line(rest, "invalid method token")
@@ -753,10 +752,11 @@ class HttpProtocol(asyncio.Protocol):
         self._feed(b"GET" + rest[sp:])
 
     def _raw_target(self, data: bytes, idle_at_start: bool) -> None:
-        """llhttp refuses octets >= 0x80 in the request-target; Apache 2.4
-        takes them as they are (a raw UTF-8 path reaches the handler and
-        usually ends in 404).  Percent-encode them for llhttp, and give the
-        handler the target exactly as sent."""
+        """llhttp refuses targets Apache 2.4 takes: octets >= 0x80 (a raw
+        UTF-8 path reaches the handler and usually ends in 404), and an
+        absolute form without an authority ("http:/x", "http:?q").  Give
+        llhttp a stand-in target ("/": nothing in a message's framing
+        depends on it), and the handler the target exactly as sent."""
         rest = self._failing_message(data, idle_at_start)
         if rest is None:
             self._protocol_error(HttpError(400, "invalid character in the request-target"))
@@ -770,11 +770,12 @@ class HttpProtocol(asyncio.Protocol):
         method, sp, tail = line.partition(b" ")
         target, sp2, version = tail.rpartition(b" ")
         if not sp or not sp2 or not target or not _RAW_TARGET_OK.fullmatch(target):
-            self._protocol_error(HttpError(400, "invalid character in the request-target"))
+            # not a target llhttp can be told about (or a line without a
+            # protocol): Apache's verdict on the line
+            self._rejected_line(rest, "invalid character in the request-target")
             return
         self._target_override = target
-        encoded = _HIGH_OCTET.sub(lambda m: b"%%%02X" % m.group()[0], target)
-        self._feed(method + b" " + encoded + b" " + version + rest[len(line):])
+        self._feed(method + b" / " + version + rest[len(line):])
 
     def _after_partial_head(self, data: bytes, head_only: bool) -> None:
         """Bound a header block that never ends and track whether the request
@@ -870,7 +871,7 @@ class HttpProtocol(asyncio.Protocol):
         version = parser.get_http_version()
         url = self._url
         if self._target_override is not None:
-            url = self._target_override   # as sent, before our %-encoding
+            url = self._target_override   # as sent, not our stand-in
             self._target_override = None
         # the whole request line against LimitRequestLine, now that it is
         # known (see _line_too_long)

@@ -188,6 +188,10 @@ def split_request_target(target: bytes | str, method: str = "GET",
             hostinfo = rest if slash < 0 else rest[:slash]
             userinfo = b"@" in hostinfo
             path = None if slash < 0 else rest[slash:]
+        elif m:
+            # "scheme:" without an authority: the rest is the path
+            # ("http:/x" is /x; "http:" alone is no path at all)
+            path = uri[m.end():]
         # else: a relative reference; apr_uri_parse keeps it as the path.
 
     if strict and fragment is not None:

@@ -397,6 +397,11 @@ class Site:
             return self.error_response(ex, err.status)
         ex.uri = path.fs_path
         ex.query = path.query
+        if ex.uri == "*":
+            # "OPTIONS *" (the only method map_request_target lets through
+            # with it): http_core's map_to_storage hook answers the server's
+            # pong - no file, no access check, no Allow
+            return self.finish(ex, Response(200, [("Content-Length", "0")]))
         mapped = srv.aliases.translate(ex.uri, ex.query, srv.docroot) if srv.aliases \
             else Mapped(srv.docroot + ex.uri)
         if isinstance(mapped, Redirected):

@@ -86,6 +86,7 @@ CASES = [
     ("simple-post", b"POST /page.html\r\n", False),
     ("simple-unknown-method", b"FOO /page.html\r\n", False),
     ("simple-relative", b"GET page.html\r\n", False),
+    ("simple-raw-octet", b"GET /page.htm\xa7\r\n", False),
     ("simple-bare-lf", b"GET /page.html\n", False),
     ("simple-head-unfinished", b"HEAD /page.html\r\nHost: a\r\n", True),
     ("http09-spelt-out", b"GET /page.html HTTP/0.9\r\n\r\n", False),
@@ -102,6 +103,7 @@ CASES = [
     ("long-line", b"G" + LONG + b"\r\n", True),
     ("long-bad-version", b"GET /page.html HTTP/1." + LONG + b"\r\n\r\n", True),
     ("long-target-unfinished", b"GET /" + LONG, True),
+    ("long-method-token", b"G" + LONG + b" /page.html HTTP/1.1\r\n", True),
     ("limit-exact", b"GET /" + b"A" * 8176 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("limit-plus-one", b"GET /" + b"A" * 8177 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("limit-plus-two", b"GET /" + b"A" * 8178 + b" HTTP/1.1\r\nHost: a\r\n\r\n", False),
@@ -129,6 +131,13 @@ CASES = [
     ("dir-root", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", True),
     ("dir-no-slash", b"GET /sub HTTP/1.1\r\nHost: a\r\n\r\n", True),
     ("dir-absolute-no-path", b"GET http://a?x=1 HTTP/1.1\r\nHost: b\r\n\r\n", True),
+    # absolute forms as apr_uri_parse splits them
+    *[(f"absolute-{i}", b"GET " + t + b" HTTP/1.1\r\nHost: a\r\n\r\n", True) for i, t in enumerate((
+        b"http:/page.html", b"http:", b"http:?x=1", b"http:///page.html", b"http:page.html",
+        b"HTTP://a/page.html", b"http://a/page.htm\xb8", b"ftp://a/page.html", b"foo:/page.html",
+        b"a:b/page.html", b"http://u@a/page.html", b"http://a/page.html#f"))],
+    # the server's pong
+    ("options-star", b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", True),
     # the default handler
     ("unknown-method-missing", b"D /nope HTTP/1.1\r\nHost: a\r\n\r\n", True),
     ("unknown-method-file", b"D /page.html HTTP/1.1\r\nHost: a\r\n\r\n", True),
