@@ -629,7 +629,6 @@ class HttpProtocol(asyncio.Protocol):
             if rest is None:
                 self._protocol_error(HttpError(400, str(exc)))
                 return
-            self._restart_parser()
             self._rejected_line(rest, str(exc))
 
     def _rejected_line(self, rest: bytes, why: str) -> None:
@@ -641,6 +640,7 @@ class HttpProtocol(asyncio.Protocol):
         the fault is further on (the header block)."""
         eol = rest.find(b"\n")
         if eol < 0:
+            self._restart_parser()   # the line is fed again when it is whole
             self._wait_for_more(rest)
             return
         line = rest[:eol]
@@ -945,16 +945,39 @@ class HttpProtocol(asyncio.Protocol):
 
     # errors -----------------------------------------------------------------
 
-    def _partial_request(self) -> Request | None:
-        if not self._url:
+    def _partial_request(self, status: int) -> Request | None:
+        """The request being parsed when the protocol refused it, for the
+        error page and the log: what llhttp saw of it, and the line as sent
+        (Apache logs r->the_request - cut to its line buffer, and with the
+        LF a Strict refusal found bare)."""
+        line = None
+        if self._method_override is None and self._target_override is None:
+            rest = self._failing_message(self._feed_data, self._feed_idle)
+            if rest:
+                line, lf, _ = rest.partition(b"\n")
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                elif lf and self.policy.strict:
+                    line += lf
+        if self._url:
+            try:
+                method = self._method_override or self._parser.get_method().decode("ascii")
+            except Exception:
+                return None
+            target = self._url.decode("latin-1")
+        elif line:
+            words = line.split(b" ")
+            method = words[0].decode("latin-1")
+            target = words[1].decode("latin-1") if len(words) > 1 else ""
+        else:
             return None
-        try:
-            method = self._method_override or self._parser.get_method().decode("ascii")
-        except Exception:
-            return None
-        target = self._url.decode("latin-1")
         path, _, query = target.partition("?")
-        return Request(method, target, path, query or None, "1.0", self._headers, self.client, self.server)
+        request = Request(method, target, path, query or None, "1.0", self._headers, self.client,
+                          self.server)
+        request.start_time = time.time()
+        if line is not None:
+            request.the_request = line[:self._limit_line + 1].decode("latin-1")
+        return request
 
     def _protocol_error(self, error: HttpError) -> None:
         """Queue an error response for the message being parsed; stop parsing."""
@@ -967,7 +990,7 @@ class HttpProtocol(asyncio.Protocol):
             self._stop_parsing()
             return
         # _url is non-empty only while a head is being parsed
-        self._queue.append(_Cycle(self._partial_request(), error))
+        self._queue.append(_Cycle(self._partial_request(error.status), error))
         self._stop_parsing()
 
     def _stop_parsing(self) -> None:
@@ -1635,7 +1658,14 @@ class HttpProtocol(asyncio.Protocol):
                 transport.abort()
         else:
             # idle, keep-alive wait, incomplete request line, stalled body
-            # discard: close without a response, as Apache does.
+            # discard: close without a response, as Apache does - but an
+            # unfinished line that filled Apache's line buffer is logged,
+            # cut to it, as a 408 nobody was sent.
+            if (self._in_head and not self._line_done and self.on_complete is not None
+                    and max(len(self._stash), len(self._url)) > self._limit_line + 1):
+                request = self._partial_request(408)
+                if request is not None:
+                    self.on_complete(request, Response(408, []), 0, 0.0)
             self._closing = True
             self._parse_stopped = True
             transport.close()

@@ -137,6 +137,9 @@ class Request:
     connection_kept = False
     keep_alive_max = 100
     error_note: str | None = None
+    # The request line as sent, when the protocol refused it (a bad
+    # version): what request_line reports instead of the parts.
+    the_request: str | None = None
     """Apache's "error-notes": why the protocol refused this request (set
     before error_response is called), for error pages and logs."""
     _headers: list[tuple[str, str]] | None = None
@@ -203,6 +206,8 @@ class Request:
     @property
     def request_line(self) -> str:
         """Apache's r->the_request."""
+        if self.the_request is not None:
+            return self.the_request
         return f"{self.method} {self.target} HTTP/{self.http_version}" if self.http_version != "0.9" \
             else f"{self.method} {self.target}"
 

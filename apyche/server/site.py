@@ -362,6 +362,10 @@ class Site:
             ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
                           or time.time_ns() // 1000)
         self._inflight[id(request)] = ex
+        if response.status >= 400 and not ex.in_handler:
+            # the body failed while ap_die answered an error found before
+            # the handler: Apache's page for the second notes the first
+            return self.canned(ex, status, [], recursive=response.status)
         return self.error_response(ex, status)
 
     def _handle(self, request, allow_lookups: bool = True) -> Response:
