@@ -141,6 +141,7 @@ class Site:
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
         self._fast: dict[tuple, StaticEntry] = {}
+        self._seen_once: dict[tuple, bool] = {}
         self._replay_state = ReplayState()
         self.hosts = hostlookup.HostResolver()
         self.gate = Gate(self, self.hosts)
@@ -218,6 +219,19 @@ class Site:
             return
         if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
             return
+        host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
+        key = (req.server, host, req.target)
+        if key not in self._fast:
+            # Remembered from its second request on: building an entry
+            # costs about a third of a request, and many URLs (a query
+            # string that changes every time) are asked only once.
+            seen = self._seen_once
+            if key not in seen:
+                if len(seen) > 8192:
+                    seen.clear()
+                seen[key] = True
+                return
+            del seen[key]
         cfg = ex.config
         if cfg.ifs or _per_request(cfg) or not client_independent(self.gate.authz_for(cfg)) \
                 or cfg.get("allow") or cfg.get("deny"):
@@ -247,8 +261,6 @@ class Site:
                 for old in self._fast.values():
                     old.release()
                 self._fast.clear()
-            host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
-            key = (req.server, host, req.target)
             old = self._fast.get(key)
             if old is not None:
                 old.release()
@@ -776,7 +788,10 @@ class Site:
             headers.append(("ETag", etag))
         max_ranges = _range_limit(cfg.get("MaxRanges"), 200)
         ranges_header = "none" if max_ranges == 0 else "bytes"
-        decision = decide(_Headers(req), method=method, length=st.st_size, etag=etag,
+        # (most requests carry none of the headers decide() reads)
+        validators = _Headers(req) if any(k.lower() in _VALIDATOR_NAMES
+                                          for k, _ in req.raw_headers) else _NO_HEADERS
+        decision = decide(validators, method=method, length=st.st_size, etag=etag,
                           last_modified=last_modified,
                           request_time=ex.start_us // 1_000_000, max_ranges=max_ranges,
                           max_overlaps=_range_limit(cfg.get("MaxRangeOverlaps"), 20),
@@ -1091,6 +1106,7 @@ _GET_POST = frozenset(("GET", "HEAD", "POST"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")
 _VALIDATOR_NAMES = frozenset(n.lower().encode() for n in _VALIDATOR_HEADERS)
+_NO_HEADERS: dict[str, str] = {}
 # Directives whose effect depends on the request beyond its URL.
 _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
                 "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")

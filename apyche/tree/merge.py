@@ -65,9 +65,18 @@ def _rules() -> dict[str, tuple[Callable, Callable]]:
     return out
 
 
+_DEFAULTS: dict[str, Any] = {}   # asked for several times per request
+
+
 def default(name: str) -> Any:
-    d = REGISTRY.get(name)
-    return None if d is None else d.default
+    try:
+        return _DEFAULTS[name]
+    except KeyError:
+        d = REGISTRY.get(name)
+        if d is None:
+            return None
+        _DEFAULTS[name] = d.default
+        return d.default
 
 
 class DirConfig:

@@ -21,6 +21,7 @@ and ordered as ``ap_core_reorder_directories`` orders them.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -194,6 +195,7 @@ class ServerSelector:
         return chain[0]
 
 
+@functools.lru_cache(maxsize=256)   # asked per request for the local address
 def _norm_ip(text: str) -> str:
     try:
         ip = ipaddress.ip_address(text.split("%")[0])
