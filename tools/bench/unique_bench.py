@@ -10,7 +10,9 @@ keep-alive GET /10k.html three ways: identical requests; identical ones
 with "Connection: keep-alive" as ab -k and browsers send it (the answer
 then counts down "Keep-Alive: ... max=N"); and requests made unique by a
 counter header (a Lua script), which apyche answers from the request's
-shape (line, Host, Connection) since no log reads other fields; and
+shape (line, Host, Connection) since no log reads other fields; requests
+whose query string is a counter (a URL asked once: no stored answer and
+no URL fast path - every request takes the whole pipeline); and
 identical requests sent 16 at a time in one write (pipelining; wrk counts
 each response).
 
@@ -45,13 +47,22 @@ end
 """
 
 
+URL_LUA = """\
+counter = 0
+request = function()
+   counter = counter + 1
+   return wrk.format(nil, "/10k.html?" .. counter)
+end
+"""
+
+
 def wrk(port: int, duration: int, extra: list[str]) -> float:
     return wrk_rps(port, "/10k.html", duration, extra=extra, prefix=["taskset", "-c", "1"])
 
 
-KINDS = ("same", "token", "unique", "pipelined")
+KINDS = ("same", "token", "unique", "url", "pipelined")
 HEADINGS = ("identical requests", "Connection: keep-alive", "unique requests",
-            "16 pipelined per write")
+            "unique URLs", "16 pipelined per write")
 
 
 def main() -> int:
@@ -65,6 +76,8 @@ def main() -> int:
         make_site(run)
         script = run / "unique.lua"
         script.write_text(LUA)
+        urls = run / "urls.lua"
+        urls.write_text(URL_LUA)
         pipeline = run / "pipeline.lua"
         pipeline.write_text(PIPELINE_LUA)
         names = ["apache", "nginx", "apyche"]
@@ -80,7 +93,8 @@ def main() -> int:
                     name = names[(i + r) % len(names)]
                     port = procs[name][1]
                     for kind, extra in zip(KINDS, ([], ["-H", "Connection: keep-alive"],
-                                                   ["-s", str(script)], ["-s", str(pipeline)])):
+                                                   ["-s", str(script)], ["-s", str(urls)],
+                                                   ["-s", str(pipeline)])):
                         results.setdefault((name, kind), []).append(
                             wrk(port, opts.duration, extra))
         finally:
