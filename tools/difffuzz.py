@@ -88,8 +88,12 @@ def cases(seed: int, count: int) -> list[tuple[bytes, bool]]:
     return out
 
 
-def ask(port: int, data: bytes, eof: bool, wait: float = 2.0) -> tuple[str, ...]:
-    """The status codes of what the server answers to ``data``."""
+def ask(port: int, data: bytes, eof: bool, wait: float = 2.0) -> tuple:
+    """What the server answers to *data* on a connection of its own: the
+    status codes in the answer; for an answer without a status line (an
+    HTTP/0.9 simple response) "0.9" and the body, the port in it replaced;
+    ("none",) when it closed (or was still silent after *wait* seconds)
+    without a byte."""
     got = b""
     with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
         try:
@@ -105,7 +109,13 @@ def ask(port: int, data: bytes, eof: bool, wait: float = 2.0) -> tuple[str, ...]
         except (socket.timeout, BrokenPipeError, ConnectionResetError):
             pass
     codes = tuple(m.decode() for m in re.findall(rb"HTTP/1\.[01] (\d{3}) ", got))
-    return codes or (("0.9",) if got else ("none",))
+    if codes:
+        return codes
+    return ("0.9", got.replace(str(port).encode(), b"PORT")) if got else ("none",)
+
+
+def _shown(outcome: tuple) -> str:
+    return "0.9" if outcome[0] == "0.9" else " ".join(outcome)
 
 
 def answer_all(todo: list[tuple[bytes, bool]]) -> dict[str, list[tuple[str, ...]]]:
@@ -158,13 +168,13 @@ def main() -> int:
     print(f"{origin}: {len(todo)} cases, {total} answered differently")
     for (a, b), found in sorted(groups.items(), key=lambda kv: -len(kv[1]))[:args.show]:
         data, eof = found[0]
-        print(f"{len(found):4d}  apache {' '.join(a):10s} apyche {' '.join(b):10s}"
+        print(f"{len(found):4d}  apache {_shown(a):10s} apyche {_shown(b):10s}"
               f" {'eof ' if eof else ''}{data[:140]!r}")
     if args.out:
         with open(args.out, "w") as f:
             for (a, b), found in groups.items():
                 for data, eof in found:
-                    print(repr(data), eof, " ".join(a), " ".join(b), sep="\t", file=f)
+                    print(repr(data), eof, _shown(a), _shown(b), sep="\t", file=f)
     return 1 if total else 0
 
 

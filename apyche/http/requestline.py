@@ -57,6 +57,23 @@ def judge(line: bytes, *, strict: bool = True) -> LineVerdict:
     return verdict
 
 
+_BAD_SEPARATOR = {-1: "Excess whitespace in the request line",
+                  -2: "Invalid whitespace in the request line"}
+
+
+def _separator(line: bytes, i: int, strict: bool) -> int:
+    """Past the whitespace at *i* between two words: one SP under Strict,
+    any run of SP otherwise; a negative key of _BAD_SEPARATOR if not."""
+    n = len(line)
+    if strict and i + 1 < n and line[i + 1] in _SPACE:
+        return -1
+    while i < n and line[i] in _SPACE:
+        if line[i] != 0x20:
+            return -2
+        i += 1
+    return i
+
+
 def _tokens(line: bytes, strict: bool) -> LineVerdict:
     n = len(line)
     i = 0
@@ -69,12 +86,9 @@ def _tokens(line: bytes, strict: bool) -> LineVerdict:
     method = line[:i]
     if i == n:
         return _refused("Missing URI")
-    if strict and i + 1 < n and line[i + 1] in _SPACE:
-        return _refused("Excess whitespace in the request line")
-    while i < n and line[i] in _SPACE:
-        if line[i] != 0x20:
-            return _refused("Invalid whitespace in the request line")
-        i += 1
+    i = _separator(line, i, strict)
+    if i < 0:
+        return _refused(_BAD_SEPARATOR[i])
     start = i
     while i < n and _vchar_obstext(line[i]):
         i += 1
@@ -83,12 +97,9 @@ def _tokens(line: bytes, strict: bool) -> LineVerdict:
     if i < n and line[i] not in _SPACE:
         return _refused("URI contains control characters")
     target = line[start:i]
-    if strict and i + 1 < n and line[i + 1] in _SPACE:
-        return _refused("Excess whitespace in the request line")
-    while i < n and line[i] in _SPACE:
-        if line[i] != 0x20:
-            return _refused("Invalid whitespace in the request line")
-        i += 1
+    i = _separator(line, i, strict)
+    if i < 0:
+        return _refused(_BAD_SEPARATOR[i])
     start = i
     while i < n and _vchar_obstext(line[i]):
         i += 1

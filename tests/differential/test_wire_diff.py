@@ -25,12 +25,9 @@ servers are stopped by PID at the end.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,6 +39,9 @@ if str(REPO) not in sys.path:
 
 from tests.server.harness import (ServerFailed, ServerProcess, apache_missing,  # noqa: E402
                                   free_port, load_modules)
+
+sys.path.insert(0, str(REPO / "tools"))
+from difffuzz import ask  # noqa: E402  (one connection, its outcome)
 
 WIRE_MODULES = ["mpm_event", "authz_core", "mime"]
 PAGE = b"<p>page</p>\n" * 20
@@ -151,30 +151,6 @@ XFAIL = {
 }
 
 
-def outcome(port: int, data: bytes, eof: bool, wait: float = 6.0):
-    """What the server answers to *data* on a connection of its own."""
-    got = b""
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
-        try:
-            s.sendall(data)
-            if eof:
-                s.shutdown(socket.SHUT_WR)
-            end = time.monotonic() + wait
-            while time.monotonic() < end:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
-        except (socket.timeout, BrokenPipeError, ConnectionResetError):
-            pass
-    codes = re.findall(rb"HTTP/1\.[01] (\d{3}) ", got)
-    if codes:
-        return [c.decode() for c in codes]
-    if got:
-        return ["0.9", got.replace(str(port).encode(), b"PORT")]
-    return ["none"]
-
-
 class Pair:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="apyche-wirediff-"))
@@ -204,7 +180,7 @@ class Pair:
         """Every case, on both servers, several connections at a time."""
         with ThreadPoolExecutor(max_workers=8) as pool:
             for kind, server in self.servers.items():
-                futures = {cid: pool.submit(outcome, server.port, data, eof)
+                futures = {cid: pool.submit(ask, server.port, data, eof, 6.0)
                            for cid, data, eof in CASES}
                 self.answers[kind] = {cid: f.result() for cid, f in futures.items()}
 
