@@ -492,7 +492,7 @@ class Site:
             self.log_error(ex, ERROR, "core", "AH00037: Symbolic link not allowed or link "
                            f"target not accessible: {filename}")
             return self.error_response(ex, 403)
-        if path_info and not self._accept_path_info(cfg) and not is_dir:
+        if path_info and not self._accept_path_info(cfg):
             if ex.request.method not in _GET_POST:
                 return self._other_method(ex)
             self.log_error(ex, INFO, "core", f"AH00130: File does not exist: {filename}")

@@ -285,6 +285,18 @@ def test_http_protocol_options_unsafe_reaches_the_policy(tmp_path):
         assert connection_policy(load_config(str(conf), str(tmp_path)), "Apache").strict is strict
 
 
+def test_http_protocol_options_require_1_0_reaches_the_policy(tmp_path):
+    from apyche.config.walk import load_config
+    from apyche.serve_cli import connection_policy
+    (tmp_path / "logs").mkdir()
+    for words, allow09 in (("", True), ("HttpProtocolOptions Require1.0", False),
+                           ("HttpProtocolOptions Allow0.9", True)):
+        conf = tmp_path / "httpd.conf"
+        conf.write_text(f"Listen 127.0.0.1:8080\nServerName a\n{words}\n")
+        policy = connection_policy(load_config(str(conf), str(tmp_path)), "Apache")
+        assert policy.allow09 is allow09
+
+
 def test_cl_and_te_rejected_when_policy_says_so(make_server):
     srv = make_server(policy=ConnectionPolicy(reject_te_with_cl=True))
     c = Conn(srv.port)
