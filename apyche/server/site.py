@@ -22,6 +22,7 @@ work is lookups in caches, a stat or two, and the answer.
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import stat
@@ -181,34 +182,38 @@ class Site:
                 host = value
             elif low in _VALIDATOR_NAMES:
                 return None
-        entry = self._fast.get((request.server, host, request.target))
+        entry = self._fast.get((request.server, host, _fast_target(request)))
         if entry is None:
             return None
-        small = entry.signature[1] <= BODY_MAX
-        if small:
-            # validated at most once per tick of the loop's clock
-            # (http/ticks.py); the bytes are kept
-            data = entry.check()
-            if data is None:
-                return None
-            body = b"" if request.method == "HEAD" else data
-        elif not entry.valid():
+        first = entry.exchange
+        if request.target != first.request.target:
+            # the same path with another query string: the same answer,
+            # logged with this request's own line and query
+            return self._fast_variant(request, entry, first)
+        body = _entry_body(entry, request.method)
+        if body is None:
             return None
-        elif request.method == "HEAD":
-            body = b""
-        else:
-            try:
-                fd = os.open(entry.filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-            except OSError:
-                return None
-            body = FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
         response = Response(200, entry.headers, body)   # a tuple: its head is rendered once
-        if small:
+        if entry.signature[1] <= BODY_MAX:
             hook = response.replay = entry.hook_for(self, request, response)
             if hook.shared:
                 return response     # log_access logs it through the hook alone
         self._inflight[id(request)] = entry.exchange
         return response
+
+    def _fast_variant(self, request, entry: StaticEntry, first: Exchange) -> Response | None:
+        """A fast-path answer for a request whose query string differs from
+        the one the entry was made for (a static file's answer does not
+        depend on it: _remember_fast admits no answer that could)."""
+        body = _entry_body(entry, request.method)
+        if body is None:
+            return None
+        ex = copy.copy(first)
+        ex.request = request
+        ex.query = request.query
+        ex.start_us = int(request.start_time * 1e6) or time.time_ns() // 1000
+        self._inflight[id(request)] = ex
+        return Response(200, entry.headers, body)
 
     def _remember_fast(self, ex: Exchange, response: Response) -> None:
         req = ex.request
@@ -220,7 +225,7 @@ class Site:
         if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
             return
         host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
-        key = (req.server, host, req.target)
+        key = (req.server, host, _fast_target(req))
         if key not in self._fast:
             # Remembered from its second request on: building an entry
             # costs about a third of a request, and many URLs (a query
@@ -1123,6 +1128,35 @@ _ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNo
 
 def _has_env_rules(cfg) -> bool:
     return any(name in cfg for name in _ENV_DIRECTIVES)
+
+
+def _entry_body(entry: StaticEntry, method: str):
+    """The body a fast-path entry answers *method* with, or None when the
+    answer no longer holds.  A small file's bytes are kept and validated at
+    most once per tick of the loop's clock (http/ticks.py); a big one is
+    stat()ed and opened."""
+    if entry.signature[1] <= BODY_MAX:
+        data = entry.check()
+        if data is None:
+            return None
+        return b"" if method == "HEAD" else data
+    if not entry.valid():
+        return None
+    if method == "HEAD":
+        return b""
+    try:
+        fd = os.open(entry.filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    return FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
+
+
+def _fast_target(request) -> str:
+    """What the URL fast path keys an answer by: an origin-form target's
+    path (the query string changes nothing in a static file's answer), an
+    absolute-form target whole (its host chooses the server)."""
+    target = request.target
+    return request.path if target[:1] == "/" else target
 
 
 def _per_request(cfg) -> bool:
