@@ -172,6 +172,9 @@ class Site:
     # answer depends on nothing else are remembered: no Range or
     # conditional headers, no symlink checks, no <If>, no per-request
     # environment or header rewriting, access rules that are not per client.
+    # Such an answer cannot depend on the query string either, so an entry
+    # is keyed by the path (_fast_target) and made on the path's second
+    # request (a URL asked once is not worth one).
     def _fast_path(self, request) -> Response | None:
         if request.method not in _FAST_METHODS:
             return None
