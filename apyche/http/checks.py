@@ -34,6 +34,10 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
     answer.  Also notes what the head says about the connection: the
     client's persistence intent (``request.keep_alive``), its Connection
     tokens and whether a CL+TE request must close it (``cycle``)."""
+    known = policy.registered_methods   # a request-line check: first
+    if known is not None and request.method not in known:
+        return HttpError(501, f"Unrecognized HTTP method: '{request.method}' "
+                              "(disallowed by RegisteredMethods)")
     hosts = 0
     clen = tenc = expect = conn = host = None
     raw = request._raw

@@ -58,6 +58,11 @@ class ConnectionPolicy:
     # request line without a protocol (an HTTP/0.9 simple request) is
     # answered - with the body alone - or refused with 400.
     allow09: bool = True
+    # HttpProtocolOptions RegisteredMethods: the methods a request may use
+    # (Apache's own and those the config's <Limit> sections register);
+    # any other is refused with 501 before the request is read on.  None
+    # (LenientMethods, the default) lets every method token through.
+    registered_methods: frozenset[str] | None = None
     # How many parsed-but-unanswered pipelined requests we hold before we
     # stop reading from the socket.  Not an Apache directive: Apache reads
     # one request at a time, so its effective value is 1.

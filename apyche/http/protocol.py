@@ -68,8 +68,10 @@ running Debian apache2 2.4):
   (Apache 2.4 does not answer 505); "HTTP/0.x" other than the 0.9 simple
   request -> 400; "PRI * HTTP/2.0" -> 400.
 * Methods llhttp does not know are passed to the handler (Apache's default
-  "LenientMethods"; the default handler answers 501); an invalid method
-  token -> 400.  Octets >= 0x80 in the request-target (raw UTF-8 paths) are
+  "LenientMethods"; the default handler answers 501); with
+  "HttpProtocolOptions RegisteredMethods" a method neither Apache nor the
+  config's <Limit> sections know is 501 at once.  An invalid method token
+  -> 400.  Octets >= 0x80 in the request-target (raw UTF-8 paths) are
   accepted as Apache does; control characters -> 400.
 * "Host:" with an empty value is a missing host (400 for >= HTTP/1.1).
 * A request line is judged as Apache judges it once its line end is

@@ -333,3 +333,19 @@ def test_the_handler_reads_a_body_announced_with_100_continue(site):
         c.send(_post_head("/missing", 5, "Expect: 100-continue\r\n"))
         assert c.read_response("POST").status == 100
         assert c.send(b"hello").read_response("POST").status == 404
+
+
+# -- HttpProtocolOptions RegisteredMethods ----------------------------------------
+
+def test_registered_methods_refuses_unknown_methods(make_site):
+    site = make_site("HttpProtocolOptions RegisteredMethods\n<Directory @DOCROOT@>\n"
+                     "    Require all granted\n    <Limit FROB>\n        Require all granted\n"
+                     "    </Limit>\n</Directory>\n<Directory @DOCROOT@/denied>\n"
+                     "    Require all denied\n</Directory>\n",
+                     {"f.txt": "x\n", "denied/f.txt": "x\n"})
+    # refused with the request line, before access control (which would
+    # say 403) and before the default handler (which would say 501 too)
+    assert site.request("BREW", "/denied/f.txt").status == 501
+    assert site.request("FROB", "/f.txt").status == 405      # registered by <Limit>
+    assert site.request("PATCH", "/f.txt").status == 405     # one of Apache's own
+    assert site.get("/f.txt").status == 200
