@@ -157,6 +157,9 @@ UNFINISHED_LINE_SLACK = 16_000
 # A request-target Apache takes whole (visible ASCII and octets >= 0x80)
 # that llhttp refused.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
+# Targets Apache does not refuse as soon as it has the line: a path, or
+# an http(s) absolute form (the scheme in any case).
+_TARGET_FORMS = (b"/", b"http:", b"https:")
 
 def _uvloop_types() -> frozenset:
     try:
@@ -771,9 +774,11 @@ class HttpProtocol(asyncio.Protocol):
         line = rest[:eol].rstrip(b"\r")
         method, sp, tail = line.partition(b" ")
         target, sp2, version = tail.rpartition(b" ")
-        if not sp or not sp2 or not target or not _RAW_TARGET_OK.fullmatch(target):
-            # not a target llhttp can be told about (or a line without a
-            # protocol): Apache's verdict on the line
+        if (not sp or not sp2 or not _RAW_TARGET_OK.fullmatch(target)
+                or not target[:6].lower().startswith(_TARGET_FORMS)):
+            # not a target llhttp can be told about (a line without a
+            # protocol, one Apache refuses at once: not a path, not
+            # http(s):): Apache's verdict on the line
             self._rejected_line(rest, "invalid character in the request-target")
             return
         self._target_override = target

@@ -89,6 +89,7 @@ CASES = [
     ("simple-unknown-method", b"FOO /page.html\r\n", False),
     ("simple-relative", b"GET page.html\r\n", False),
     ("simple-raw-octet", b"GET /page.htm\xa7\r\n", False),
+    ("raw-octet-not-a-path", b"GET \x9cpage.html HTTP/1.1\r\nHost: a\r\n", False),
     ("simple-bare-lf", b"GET /page.html\n", False),
     ("simple-head-unfinished", b"HEAD /page.html\r\nHost: a\r\n", True),
     ("http09-spelt-out", b"GET /page.html HTTP/0.9\r\n\r\n", False),
