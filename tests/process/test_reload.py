@@ -4,6 +4,7 @@ broken edit is reported and the last good config keeps serving."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,6 +78,7 @@ def server():
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=5)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_edit_is_served_after_a_graceful_restart(server):
