@@ -114,7 +114,7 @@ def bind(addresses, backlog: int = 511, filters=None) -> list[socket.socket]:
 def connection_policy(config: ServerConfig, banner: str):
     from .http.limits import ConnectionPolicy
     from .config.directives.core import merge_http_protocol_options
-    from .config.directives.sections import KNOWN_METHODS, registered_methods
+    from .config.directives.sections import known_methods
     main = config.main
     trace = str(main.get("TraceEnable", "on") or "on").lower()
 
@@ -136,8 +136,7 @@ def connection_policy(config: ServerConfig, banner: str):
         trace_enable=trace != "off",
         strict=options.strict is not False,
         allow09=options.allow09 is not False,
-        registered_methods=(KNOWN_METHODS | registered_methods(config)
-                            if options.registered_methods else None))
+        registered_methods=known_methods(config) if options.registered_methods else None)
 
 
 def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:

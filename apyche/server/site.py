@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import SERVER_VERSION
-from ..config.directives.sections import KNOWN_METHODS, registered_methods
+from ..config.directives.sections import known_methods
 from ..config.model import ServerConfig
 from ..config.words import getword
 from ..expr import holds
@@ -154,7 +154,10 @@ class Site:
         # mod_autoindex no listing and no 403 - the default handler's 404.
         self.dir_module = config.self_contained or config.has_module("dir_module")
         self.autoindex_module = config.self_contained or config.has_module("autoindex_module")
-        self.known_methods = KNOWN_METHODS | registered_methods(config)
+        self.known_methods = known_methods(config)
+        # make_allow for the default handler: TRACE while TraceEnable is on
+        trace = str(config.main.get("TraceEnable") or "on").lower() != "off"
+        self.allow = "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
     def bind_loop(self, loop) -> None:
         """The event loop this site answers on (in a worker, after fork):
@@ -706,7 +709,7 @@ class Site:
         mod_mime gave the resource (a directory's is mod_dir's magic type;
         a missing file's comes from its name)."""
         req = ex.request
-        allow = self._allow_header()
+        allow = self.allow
         if req.method == "OPTIONS":
             ctype = _DIR_MAGIC_TYPE if directory else self.content_type(ex.config, ex.filename)
             headers = [("Allow", allow), ("Content-Length", "0")]
@@ -847,11 +850,6 @@ class Site:
             os.close(fd)
         ex.content_type = ctype
         return self.finish(ex, Response(status, headers, body))
-
-    def _allow_header(self) -> str:
-        """``make_allow`` for the default handler: TRACE while TraceEnable is on."""
-        trace = str(self.config.main.get("TraceEnable") or "on").lower() != "off"
-        return "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
 
     def content_type(self, cfg, filename: str) -> str | None:
         """The Content-Type mod_mime gives *filename* under *cfg* (ForceType

@@ -280,15 +280,15 @@ KNOWN_METHODS = frozenset({
 })
 
 
-def registered_methods(config) -> frozenset[str]:
-    """The methods the server config's <Limit>/<LimitExcept> sections name
-    that Apache does not know: each registers its name
-    (``ap_method_register``), so a request using it is no longer an
-    invalid method (default_handler: 405, not 501).  .htaccess files
-    cannot register methods."""
-    return frozenset(m for _vh, sec in config.all_sections()
-                     if sec.kind in (LIMIT, LIMIT_EXCEPT)
-                     for m in sec.methods if m not in KNOWN_METHODS)
+def known_methods(config) -> frozenset[str]:
+    """The methods a request may use without being an invalid one
+    (``ap_method_number_of`` != M_INVALID): Apache's own, and those the
+    server config's <Limit>/<LimitExcept> sections name - each registers
+    its name (``ap_method_register``).  .htaccess files cannot register
+    methods."""
+    return KNOWN_METHODS | frozenset(m for _vh, sec in config.all_sections()
+                                     if sec.kind in (LIMIT, LIMIT_EXCEPT)
+                                     for m in sec.methods)
 
 
 def _limit(except_: bool):
