@@ -132,6 +132,7 @@ def _to_bytes(target: bytes | str) -> bytes:
 
 
 _SCHEME_RE = re.compile(rb"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_NOT_VCHAR = re.compile(rb"[\x00-\x20\x7f]")   # ap_scan_vchar_obstext stops there
 
 
 DEFAULT_LIMIT_REQUEST_LINE = 8190   # LimitRequestLine default (include/httpd.h)
@@ -160,7 +161,7 @@ def split_request_target(target: bytes | str, method: str = "GET",
     with ``/`` (RFC 7230 §5.3) other than ``OPTIONS *``.
     """
     raw = _to_bytes(target)
-    if not raw or any(b < 0x21 or b == 0x7F for b in raw):
+    if not raw or _NOT_VCHAR.search(raw):
         raise UriError(400, "AH03451: HTTP Request Line; Invalid request-target")
 
     uri = raw

@@ -43,10 +43,10 @@ from ..logs.format import LogRecord
 from ..semantics import errorpages
 from ..semantics.dates import format_http_date
 from ..semantics.etag import make_etag
-from ..semantics.mimetypes import build_extension_map, find_ct, load_mime_types
-from ..semantics.static import decide
+from ..semantics.mimetypes import load_mime_types
+from ..semantics.static import StaticDecision, decide
 from ..semantics.uri import UriError, map_request_target
-from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver, symlink_policy
+from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver
 from .headers import apply_response_headers, request_env
 from . import hostlookup, handlers
 from .access import client_independent
@@ -54,6 +54,7 @@ from .gate import Gate, NeedLookup
 from .listing import DirectoryLister
 from .negotiator import Negotiator
 from .logs import ServerLogs
+from .dirplan import REDIRECT_DIRECTIVES, DirPlans
 from .replay import BODY_MAX, ReplayState, StaticEntry, StaticReplay
 from .mapping import AliasTable, Mapped, Redirected, alias_table
 from ..tree.merge import merge
@@ -137,7 +138,7 @@ class Site:
         self.types = self._mime_types(config)
         self.logs = ServerLogs(config, self.views)
         self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
-        self._ext_maps: dict[int, tuple[Any, dict]] = {}
+        self.plans = DirPlans(self.types)
         # Requests answered but not yet logged (the protocol reports each
         # exactly once through log_access).
         self._inflight: dict[int, Exchange] = {}
@@ -181,13 +182,9 @@ class Site:
     def _fast_path(self, request) -> Response | None:
         if request.method not in _FAST_METHODS:
             return None
-        host = None
-        for name, value in request.raw_headers:
-            low = name.lower()
-            if low == b"host":
-                host = value
-            elif low in _VALIDATOR_NAMES:
-                return None
+        host = _fast_host(request)
+        if host is _VALIDATED:
+            return None
         entry = self._fast.get((request.server, host, _fast_target(request)))
         if entry is None:
             return None
@@ -228,9 +225,9 @@ class Site:
                 or not (ex.replayable or bytes_only)
                 or ex.filename is None or ex.config is None or ex.redirected_from is not None):
             return
-        if any(req.get(name) is not None for name in _VALIDATOR_HEADERS):
+        host = _fast_host(req)
+        if host is _VALIDATED:
             return
-        host = next((v for k, v in req.raw_headers if k.lower() == b"host"), None)
         key = (req.server, host, _fast_target(req))
         if key not in self._fast:
             # Remembered from its second request on: building an entry
@@ -249,7 +246,8 @@ class Site:
             return
         directory = ex.filename[:ex.filename.rfind("/") + 1]
         walk = self.resolver.directory_walk(ex.view, directory)
-        if walk.symlink_checks or symlink_policy(getattr(cfg.get("Options"), "opts", 4)) != FOLLOW:
+        plan = self.plans.plan_for(cfg)
+        if walk.symlink_checks or plan.final_symlinks != FOLLOW:
             return
         if not isinstance(response.body, FileBody) and req.method != "HEAD":
             return   # only a file's own bytes are replayed (not listings, pages)
@@ -265,7 +263,7 @@ class Site:
         entry = StaticEntry(
             ex.filename, (st.st_ino, st.st_size, st.st_mtime_ns),
             tuple(walk.htaccess_probes) + (ex.byte_probes or ()),
-            headers, _sender(cfg), ex, self._replay_state)
+            headers, plan.sender, ex, self._replay_state)
         if not bytes_only:
             # the URL alone decides: parsed requests for it may use it too
             if len(self._fast) > 8192:
@@ -481,20 +479,22 @@ class Site:
         ex.config = cfg
         if view.named_captures:
             ex.env.update(self.resolver.captures(view, filename, ex.uri))
+        plan = self.plans.plan_for(cfg)
         self.gate.remote_host_for_log(ex, cfg)
-        if _has_env_rules(cfg):
+        if plan.has_env_rules:
             request_env(ex, cfg)
         refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
-        redirect = self._dir_redirect(ex, cfg)
-        if redirect is not None:
-            return redirect
+        if plan.has_redirects:
+            redirect = self._dir_redirect(ex, cfg)
+            if redirect is not None:
+                return redirect
         ex.in_handler = True
-        named = handlers.find(cfg.get("SetHandler") or (   # server-status & co.
-            self._handler_of(cfg, filename) if "AddHandler" in cfg else None))
-        if named is not None and (answer := named(self, ex)) is not None:
-            return answer
+        if plan.set_handler is not None or plan.add_handler:
+            named = handlers.find(plan.handler_of(filename))   # server-status & co.
+            if named is not None and (answer := named(self, ex)) is not None:
+                return answer
         if st is None:
             return self._not_found(ex, cfg)
         if stat.S_ISLNK(st.st_mode):
@@ -503,14 +503,14 @@ class Site:
             self.log_error(ex, ERROR, "core", "AH00037: Symbolic link not allowed or link "
                            f"target not accessible: {filename}")
             return self.error_response(ex, 403)
-        if path_info and not self._accept_path_info(cfg):
+        if path_info and not plan.accept_path_info:
             if ex.request.method not in _GET_POST:
                 return self._other_method(ex)
             self.log_error(ex, INFO, "core", f"AH00130: File does not exist: {filename}")
             return self.error_response(ex, 404)
         if is_dir:
             return self._directory(ex, cfg, filename)
-        return self._file(ex, cfg, filename, st)
+        return self._file(ex, cfg, plan, filename, st)
 
     def _if_walk(self, ex: Exchange, cfg):
         """``ap_if_walk``: each <If>/<ElseIf>/<Else> chain, in order; the
@@ -548,13 +548,11 @@ class Site:
     def _dir_redirect(self, ex: Exchange, cfg) -> Response | None:
         """mod_alias ``fixup_redir``: Redirect* set in <Directory>, <Location>
         or .htaccess, nearest section first (``merge_alias_dir_config``)."""
-        if not any(name in cfg for name in _REDIRECT_DIRECTIVES):
-            return None
         for scope in reversed(cfg.scopes):
             if scope.path is None:
                 continue   # server level: translate_name already ran them
             for setting in scope.settings:
-                if setting.name not in _REDIRECT_DIRECTIVES:
+                if setting.name not in REDIRECT_DIRECTIVES:
                     continue
                 values = setting.value if isinstance(setting.value, tuple) else (setting.value,)
                 for r in values:
@@ -611,7 +609,7 @@ class Site:
         """``resolve_symlink`` for each component whose Options need it."""
         checks = list(walk.symlink_checks)
         if final is not None:
-            policy = symlink_policy(getattr(walk.config.get("Options"), "opts", 4))
+            policy = self.plans.plan_for(walk.config).final_symlinks
             if policy != FOLLOW:
                 checks.append((final, policy))
         for path, policy in checks:
@@ -748,19 +746,7 @@ class Site:
         self.log_error(ex, INFO, "core", f"AH00128: File does not exist: {ex.filename}")
         return self.error_response(ex, 404)
 
-    # -- the handler for a file: SetHandler/AddHandler, else the default one ------
-    def _handler_of(self, cfg, filename: str) -> str | None:
-        handler = cfg.get("SetHandler")
-        if handler and str(handler).lower() != "none":
-            return str(handler)
-        return find_ct(filename, self.types, self.extension_map(cfg)).handler
-
-    @staticmethod
-    def _accept_path_info(cfg) -> bool:
-        """The default handler takes path info only with AcceptPathInfo On."""
-        return str(cfg.get("AcceptPathInfo") or "default").lower() == "on"
-
-    def _file(self, ex: Exchange, cfg, filename: str, st) -> Response:
+    def _file(self, ex: Exchange, cfg, plan, filename: str, st) -> Response:
         """The default handler for a regular file: GET/HEAD (and POST, which
         Apache 2.4 answers like GET) with validators, conditionals and
         ranges; other methods as ``_other_method``."""
@@ -770,7 +756,7 @@ class Site:
             self.log_error(ex, ERROR, "core", f"AH00038: Forbidden: {filename} doesn't "
                            "point to a file or directory")
             return self.error_response(ex, 403)
-        if self.negotiator.enabled and self._handler_of(cfg, filename) == "type-map":
+        if self.negotiator.enabled and plan.handler_of(filename) == "type-map":
             return self.negotiator.type_map(ex, cfg, filename)
         if method not in _GET_POST:
             return self._other_method(ex)
@@ -787,26 +773,23 @@ class Site:
         except OSError:
             os.close(fd)
             return self.error_response(ex, 500)
-        headers = []
-        ctype, mime_extras = self._mime(cfg, filename)
+        ctype, mime_extras, _ = plan.mime(filename)
         mtime_us = st.st_mtime_ns // 1000
-        etag_cfg = cfg.get("FileETag")
         etag = make_etag(size=st.st_size, mtime_us=mtime_us, request_time_us=ex.start_us,
-                         inode=st.st_ino, bits=_etag_bits(etag_cfg))
+                         inode=st.st_ino, bits=plan.etag_bits)
         last_modified = min(mtime_us, ex.start_us) // 1_000_000
-        headers.append(("Last-Modified", format_http_date(last_modified)))
+        headers = [("Last-Modified", format_http_date(last_modified))]
         if etag:
             headers.append(("ETag", etag))
-        max_ranges = _range_limit(cfg.get("MaxRanges"), 200)
-        ranges_header = "none" if max_ranges == 0 else "bytes"
-        # (most requests carry none of the headers decide() reads)
-        validators = _Headers(req) if any(k.lower() in _VALIDATOR_NAMES
-                                          for k, _ in req.raw_headers) else _NO_HEADERS
-        decision = decide(validators, method=method, length=st.st_size, etag=etag,
-                          last_modified=last_modified,
-                          request_time=ex.start_us // 1_000_000, max_ranges=max_ranges,
-                          max_overlaps=_range_limit(cfg.get("MaxRangeOverlaps"), 20),
-                          max_reversals=_range_limit(cfg.get("MaxRangeReversals"), 20))
+        ranges_header = plan.ranges_header
+        if any(k.lower() in _VALIDATOR_NAMES for k, _ in req.raw_headers):
+            decision = decide(_Headers(req), method=method, length=st.st_size, etag=etag,
+                              last_modified=last_modified,
+                              request_time=ex.start_us // 1_000_000,
+                              max_ranges=plan.max_ranges, max_overlaps=plan.max_overlaps,
+                              max_reversals=plan.max_reversals)
+        else:
+            decision = _WHOLE    # nothing to decide: no validator, no Range
         status = decision.status
         if status in (304, 412):
             os.close(fd)
@@ -820,10 +803,9 @@ class Site:
             os.close(fd)
             return self.error_response(ex, 416)
         headers.append(("Accept-Ranges", ranges_header))
-        sender = _sender(cfg)
-        plan = decision.plan
-        if status == 206 and len(plan.parts) == 1:
-            start, end = plan.parts[0]
+        sender = plan.sender
+        if status == 206 and len(decision.plan.parts) == 1:
+            start, end = decision.plan.parts[0]
             headers.append(("Content-Range", f"bytes {start}-{end}/{st.st_size}"))
             headers.append(("Content-Length", str(end - start + 1)))
             if ctype:
@@ -833,7 +815,7 @@ class Site:
                                                         sender=sender, close_fd=True)
         elif status == 206:
             from ..semantics.ranges import multipart_framing
-            framing = multipart_framing(plan.parts, st.st_size, ctype or "text/plain")
+            framing = multipart_framing(decision.plan.parts, st.st_size, ctype or "text/plain")
             headers.append(("Content-Type", framing.content_type))
             if framing.apache_sends_content_length:
                 headers.append(("Content-Length", str(framing.content_length)))
@@ -854,58 +836,12 @@ class Site:
     def content_type(self, cfg, filename: str) -> str | None:
         """The Content-Type mod_mime gives *filename* under *cfg* (ForceType
         and AddDefaultCharset applied)."""
-        return self._mime(cfg, filename)[0]
-
-    def _mime(self, cfg, filename: str) -> tuple[str | None, list[tuple[str, str]]]:
-        """mod_mime's answer for a file: its Content-Type (after ForceType
-        and AddDefaultCharset), and the Content-Encoding and
-        Content-Language its extensions give (AddEncoding, AddLanguage),
-        which Apache sends right after Content-Type, in that order."""
-        result = find_ct(filename, self.types, self.extension_map(cfg))
-        forced = cfg.get("ForceType")
-        if forced and str(forced).lower() != "none":
-            ctype = str(forced)
-        else:
-            ctype = result.content_type
-        default_charset = cfg.get("AddDefaultCharset")
-        if ctype and default_charset and ctype in ("text/plain", "text/html"):
-            ctype = f"{ctype}; charset={default_charset}"
-        extras = []
-        if result.encoding:
-            extras.append(("Content-Encoding", result.encoding))
-        language = result.content_language
-        if language:
-            extras.append(("Content-Language", language))
-        return ctype, extras
+        return self.plans.plan_for(cfg).mime(filename)[0]
 
     def extension_map(self, cfg) -> dict:
         """mod_mime's extension map as merged for *cfg* (AddType, AddCharset,
-        AddLanguage, AddEncoding, AddHandler, RemoveType), cached by identity."""
-        hit = self._ext_maps.get(id(cfg))
-        if hit is not None and hit[0] is cfg:
-            return hit[1]
-        fields: dict[str, dict[str, str]] = {"type": {}, "charset": {}, "language": {},
-                                             "encoding": {}, "handler": {}}
-        removed: list[str] = []
-        for name in ("AddType", "AddCharset", "AddLanguage", "AddEncoding", "AddHandler",
-                     "RemoveType"):
-            for v in cfg.get(name) or ():
-                field_name = getattr(v, "field", None)
-                ext = getattr(v, "extension", None)
-                if field_name is None or ext is None:
-                    continue
-                if name == "RemoveType" or not getattr(v, "value", ""):
-                    removed.append(ext)
-                else:
-                    fields.setdefault(field_name, {})[ext] = v.value
-        ext_map = build_extension_map(add_type=fields["type"], add_charset=fields["charset"],
-                                      add_language=fields["language"],
-                                      add_encoding=fields["encoding"],
-                                      add_handler=fields["handler"], remove_type=removed)
-        if len(self._ext_maps) > 4096:
-            self._ext_maps.clear()
-        self._ext_maps[id(cfg)] = (cfg, ext_map)
-        return ext_map
+        AddLanguage, AddEncoding, AddHandler, RemoveType)."""
+        return self.plans.plan_for(cfg).ext_map
 
     # -- responses -------------------------------------------------------------------
     def _self_url(self, ex: Exchange, path: str) -> str:
@@ -1112,7 +1048,6 @@ _GET_POST = frozenset(("GET", "HEAD", "POST"))
 _VALIDATOR_HEADERS = ("Range", "If-None-Match", "If-Modified-Since", "If-Match",
                       "If-Unmodified-Since", "If-Range")
 _VALIDATOR_NAMES = frozenset(n.lower().encode() for n in _VALIDATOR_HEADERS)
-_NO_HEADERS: dict[str, str] = {}
 # Directives whose effect depends on the request beyond its URL.
 _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr",
                 "BrowserMatch", "BrowserMatchNoCase", "SetEnv", "UnsetEnv", "PassEnv")
@@ -1120,15 +1055,8 @@ _PER_REQUEST = ("Header", "RequestHeader", "SetEnvIf", "SetEnvIfNoCase", "SetEnv
 
 _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5,
            "info": 6, "debug": 7}
-_REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
 
 
-_ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase",
-                   "SetEnv", "UnsetEnv", "PassEnv")
-
-
-def _has_env_rules(cfg) -> bool:
-    return any(name in cfg for name in _ENV_DIRECTIVES)
 
 
 def _entry_body(entry: StaticEntry, method: str):
@@ -1152,6 +1080,23 @@ def _entry_body(entry: StaticEntry, method: str):
     return FileBody(fd, 0, entry.signature[1], sender=entry.sender, close_fd=True)
 
 
+_VALIDATED = object()
+
+
+def _fast_host(request):
+    """The Host header's raw value (None without one) that, with the
+    target, keys a fast-path answer; ``_VALIDATED`` when the request has a
+    validator or Range header, whose answer the fast path never gives."""
+    host = None
+    for name, value in request.raw_headers:
+        low = name.lower()
+        if low == b"host":
+            host = value
+        elif low in _VALIDATOR_NAMES:
+            return _VALIDATED
+    return host
+
+
 def _fast_target(request) -> str:
     """What the URL fast path keys an answer by: an origin-form target's
     path (the query string changes nothing in a static file's answer), an
@@ -1165,6 +1110,8 @@ def _per_request(cfg) -> bool:
         return True
     return any(name in cfg for name in _PER_REQUEST)
 
+
+_WHOLE = StaticDecision(200, None)   # a GET without validators or Range
 
 _NO_SEARCH = object()   # stat() refused: a component lacks search permission
 
@@ -1216,21 +1163,6 @@ def _error_document(cfg, status: int):
     return None
 
 
-def _etag_bits(value) -> int:
-    bits = getattr(value, "bits", None)
-    if bits is None or bits & 0x10:      # ETAG_UNSET: Apache's default MTime Size
-        return 0x2 | 0x4
-    return bits
-
-
-def _sender(cfg) -> str:
-    if cfg.get("EnableSendfile"):
-        return "sendfile"
-    if cfg.get("EnableMMAP"):
-        return "mmap"
-    return "read"
-
-
 class _MultipartBody:
     """A multipart/byteranges body read from *fd* as it is sent.  The fd
     is closed at the end, or by ``aclose`` - also when the body is dropped
@@ -1280,18 +1212,6 @@ async def _release_body(response: Response) -> None:
             body.fd = None
     elif hasattr(body, "aclose"):
         await body.aclose()
-
-
-def _range_limit(value, default: int) -> int | None:
-    """The registry's MaxRanges-style value as ranges.py takes it: none is
-    0 (ranges off), unlimited None, default the built-in number."""
-    if value is None or value == -2:
-        return default
-    if value == -1:
-        return 0
-    if value == -3:
-        return None
-    return value
 
 
 async def _once(data: bytes):
