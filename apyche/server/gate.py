@@ -25,8 +25,8 @@ from ..expr import holds
 from ..http.response import Response
 from ..logs.errorlog import ERROR
 from . import authn, hostlookup
-from .access import (AuthzGroup, Result, applies_to, authz_from_origins, evaluate,
-                     order_allows)
+from .access import (AuthzGroup, Result, applies_to, authz_from_origins,
+                     client_independent, evaluate, order_allows)
 
 
 class NeedLookup(Exception):
@@ -64,13 +64,16 @@ class Gate:
     def __init__(self, site: Pipeline, hosts: hostlookup.HostResolver) -> None:
         self._site = site
         self.hosts = hosts
-        self._authz: dict[int, tuple[Any, AuthzGroup | None]] = {}
+        # DirConfig id -> (it, its Require tree, "open to every request")
+        self._authz: dict[int, tuple[Any, AuthzGroup | None, bool]] = {}
         self._auth_files: dict[tuple[str, str], Any] = {}
 
     def check(self, ex, cfg) -> Response | None:
         """None when the request may go on to its handler; else the refusal
         (403, or 401 with the challenge, or 500 when a rule needs a user and
         no authentication is configured)."""
+        if self._entry(cfg)[2]:
+            return None
         req = ex.request
         client = (req.client or ("", 0))[0]
         method = req.method
@@ -191,14 +194,24 @@ class Gate:
 
     def authz_for(self, cfg) -> AuthzGroup | None:
         """The merged Require tree for a DirConfig (cached by identity)."""
+        return self._entry(cfg)[1]
+
+    def _entry(self, cfg) -> tuple[Any, AuthzGroup | None, bool]:
         hit = self._authz.get(id(cfg))
         if hit is not None and hit[0] is cfg:
-            return hit[1]
+            return hit
         group = authz_from_origins(cfg)
+        # Open: no mod_access_compat rule, and a Require tree of "Require
+        # all" lines only that grants - the same answer for every request,
+        # with nothing to log, so check() need not walk it again.
+        compat = cfg.get("allow") or cfg.get("deny") or "order" in cfg
+        is_open = not compat and (group is None or (
+            client_independent(group)
+            and evaluate(group, _require_all, "GET") is Result.GRANTED))
         if len(self._authz) > 4096:
             self._authz.clear()
-        self._authz[id(cfg)] = (cfg, group)
-        return group
+        hit = self._authz[id(cfg)] = (cfg, group, is_open)
+        return hit
 
     def check_rule(self, ex, cfg, rule, logs: list) -> Result:
         """One Require line's provider; authn's log entries go to *logs*."""
@@ -216,7 +229,7 @@ class Gate:
             logs.extend(entries)
             return result
         if provider == "all":
-            return Result.GRANTED if rule.parsed else Result.DENIED
+            return _require_all(rule)
         if provider == "ip":
             client = (req.client or ("", 0))[0]
             return Result.GRANTED if any(s.contains(client) for s in rule.parsed or ()) \
@@ -286,3 +299,9 @@ class Gate:
         ex.remote_host = name
         if name:
             ex.env["REMOTE_HOST"] = name
+
+
+def _require_all(rule) -> Result:
+    """``Require all granted|denied`` (the one provider that reads nothing
+    of the request)."""
+    return Result.GRANTED if rule.parsed else Result.DENIED
