@@ -768,11 +768,9 @@ class Site:
             return self.error_response(ex, 403)
         except OSError:
             return self._not_found(ex, cfg)
-        try:
-            st = os.fstat(fd)
-        except OSError:
-            os.close(fd)
-            return self.error_response(ex, 500)
+        # The walk's stat() describes the file, as r->finfo does in Apache
+        # (no fstat: a file replaced in between is a race Apache has too,
+        # and a file cut short while sent is the sender's to handle).
         ctype, mime_extras, _ = plan.mime(filename)
         mtime_us = st.st_mtime_ns // 1000
         etag = make_etag(size=st.st_size, mtime_us=mtime_us, request_time_us=ex.start_us,
