@@ -154,6 +154,9 @@ REPLAY_MAX = 64 * 1024
 # (Apache 2.4.71, default limit: silent until EOF at 24,151 bytes, 414 at
 # 24,199).  A finished line is held to the limit itself.
 UNFINISHED_LINE_SLACK = 16_000
+# Blank lines read_request_line skips before a request line
+# (DEFAULT_LIMIT_BLANK_LINES in httpd.h); one more is a 400.
+LIMIT_BLANK_LINES = 10
 # A request-target Apache takes whole (visible ASCII and octets >= 0x80)
 # that llhttp refused.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
@@ -339,6 +342,7 @@ class HttpProtocol(asyncio.Protocol):
     _paused_writing = False
     _write_mark = 0
     _stash = b""
+    _blank_lines_read = 0     # before the request line now awaited
     _completed_msgs = 0
     _eof = False
     _replays: ReplayTable | None = None
@@ -537,6 +541,8 @@ class HttpProtocol(asyncio.Protocol):
         self._began_in_feed = False
         done_before = self._completed_msgs
         at_boundary = not self._in_head and self._cur is None
+        if at_boundary and data and (data[0] == 13 or data[0] == 10 or self._blank_lines_read):
+            data = self._blank_lines(data)
         self._feed(data)
         if whole and not self._in_head and self._cur is None:
             parsed = self._completed_msgs - done_before
@@ -563,6 +569,53 @@ class HttpProtocol(asyncio.Protocol):
                     self._arm("idle", deadline - self.loop.time())
             else:
                 self._refresh_timer()
+
+    def _blank_lines(self, data: bytes) -> bytes:
+        """A read that starts where a request line is awaited: the blank
+        lines before it, as Apache's read_request_line takes them - at most
+        LIMIT_BLANK_LINES (counted across reads), each a CRLF (a bare LF
+        only without Strict); a bare LF under Strict, a CR before anything
+        but LF or one blank line too many is a 400.  Returns what follows
+        them.  (Blank lines that arrive in the same read as the request
+        before them are ap_check_pipeline's, which is lenient: llhttp skips
+        those.)"""
+        count = self._blank_lines_read
+        i, n = 0, len(data)
+        while i < n:
+            c = data[i]
+            if c == 13:
+                if i + 1 == n:
+                    # the LF is still to come: keep the CR for the next read
+                    self._blank_lines_read = count
+                    self._stash = b"\r"
+                    return b""
+                if data[i + 1] != 10:
+                    self._blank_line_error(b"", "CR not followed by LF before the request line")
+                    return b""
+                i += 2
+            elif c == 10:
+                if self.policy.strict:
+                    self._blank_line_error(b"\n", "bare LF before the request line")
+                    return b""
+                i += 1
+            else:
+                self._blank_lines_read = 0   # the request line begins
+                return data[i:]
+            count += 1
+            if count > LIMIT_BLANK_LINES:
+                self._blank_line_error(b"", "too many blank lines before the request line")
+                return b""
+        self._blank_lines_read = count
+        return b""
+
+    def _blank_line_error(self, line: bytes, why: str) -> None:
+        """Apache's 400 for the blank lines before a request line; it logs
+        the line it refused (a bare LF), else an empty one."""
+        request = Request("", "", "", None, "1.0", [], self.client, self.server)
+        request.start_time = time.time()
+        request.the_request = line.decode("latin-1")
+        self._queue.append(_Cycle(request, HttpError(400, why)))
+        self._stop_parsing()
 
     def _feed(self, data: bytes) -> None:
         parser = self._parser

@@ -15,8 +15,8 @@ Covered: HTTP/0.9 simple requests (served without waiting for a blank
 line, headers never read; HEAD and POST refused; "HTTP/0.9" spelt out is
 not one), request lines judged only once complete (an unfinished bad line
 cut off by EOF is silence; a long one is 414 even when it is bad),
-LimitRequestLine's exact bound, EOF inside a header block or a body (400),
-and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
+LimitRequestLine's exact bound, blank lines before a request line, EOF
+inside a header block or a body (400), and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
 
 Skipped with the reason when apache2 or its modules are absent; both
 servers are stopped by PID at the end.
@@ -139,6 +139,13 @@ CASES = [
         b"http:/page.html", b"http:", b"http:?x=1", b"http:///page.html", b"http:page.html",
         b"HTTP://a/page.html", b"http://a/page.htm\xb8", b"ftp://a/page.html", b"foo:/page.html",
         b"a:b/page.html", b"http://u@a/page.html", b"http://a/page.html#f"))],
+    # blank lines before a request line
+    *[(f"blank-lines-{name}", lead + b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
+      for name, lead in (("crlf", b"\r\n"), ("ten", b"\r\n" * 10), ("eleven", b"\r\n" * 11),
+                         ("bare-lf", b"\n"), ("crlf-lf", b"\r\n\n"), ("cr-cr", b"\r\r\n"))],
+    ("blank-lines-only", b"\r\n\r\n", True),
+    ("blank-lines-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n\n\r\n\n"
+                              b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", True),
     # the server's pong
     ("options-star", b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", True),
     # the default handler

@@ -146,3 +146,66 @@ def test_eof_inside_a_pipelined_head_is_400_after_the_first_answer(server):
     assert (first[0], first[2]) == (200, b"hello /a")
     assert c.response()[0] == 400
     assert c.is_closed()
+
+
+# Blank lines before a request line: read_request_line takes ten CRLFs,
+# counted across reads; a bare LF (under Strict), a CR before anything but
+# LF, or an eleventh is a 400.  Blank lines pipelined after a request in
+# the same read are ap_check_pipeline's, which takes LF too.
+@pytest.mark.parametrize("lead", [b"\r\n", b"\r\n" * 10])
+def test_blank_lines_before_the_first_request_are_skipped(server, lead):
+    status, _, body = Conn(server.port).send(lead + get("/x")).response()
+    assert (status, body) == (200, b"hello /x")
+
+
+@pytest.mark.parametrize("lead,logged", [(b"\n", "\n"), (b"\r\n\n", "\n"), (b"\r\r\n", ""),
+                                         (b"\r\n" * 11, "")])
+def test_bad_blank_lines_before_a_request_are_400(server, lead, logged):
+    c = Conn(server.port).send(lead + get("/x"))
+    assert c.response()[0] == 400
+    assert c.is_closed()
+    assert server.wait_completed(1)[0][0].the_request == logged    # what Apache logs
+
+
+def test_bare_lf_before_a_request_is_taken_without_strict(make_server):
+    srv = make_server(policy=ConnectionPolicy(strict=False))
+    assert Conn(srv.port).send(b"\n\n" + get("/x")).response()[0] == 200
+
+
+def test_blank_lines_are_counted_across_reads(server):
+    c = Conn(server.port).send(b"\r\n" * 6)
+    time.sleep(0.1)
+    c.send(b"\r\n" * 4)
+    time.sleep(0.1)
+    c.send(b"\r")                      # a CR whose LF comes in the next read
+    time.sleep(0.1)
+    assert c.send(b"\n" + get("/x")).response()[0] == 400    # the eleventh
+
+
+def test_a_cr_and_its_lf_in_two_reads_are_one_blank_line(server):
+    c = Conn(server.port).send(get("/a"))
+    assert c.response()[0] == 200
+    c.send(b"\r")
+    time.sleep(0.1)
+    assert c.send(b"\n" + get("/b")).response()[2] == b"hello /b"
+
+
+def test_a_bare_lf_read_after_an_answer_is_400(server):
+    c = Conn(server.port).send(get("/a"))
+    assert c.response()[0] == 200
+    assert c.send(b"\n" + get("/b")).response()[0] == 400
+
+
+def test_blank_lines_pipelined_after_a_request_are_lenient(server):
+    c = Conn(server.port).send(get("/a") + b"\r\n\n\n" + get("/b"))
+    assert c.response()[2] == b"hello /a"
+    assert c.response()[2] == b"hello /b"
+    # the next read is read_request_line's again: a bare LF is refused
+    assert c.send(b"\n" + get("/c")).response()[0] == 400
+
+
+def test_blank_lines_reset_when_a_request_begins(server):
+    c = Conn(server.port).send(b"\r\n" * 8)
+    time.sleep(0.1)
+    assert c.send(get("/a")).response()[0] == 200
+    assert c.send(b"\r\n" * 8 + get("/b")).response()[2] == b"hello /b"
