@@ -581,6 +581,8 @@ class HttpProtocol(asyncio.Protocol):
         those.)"""
         count = self._blank_lines_read
         i, n = 0, len(data)
+        if data[0] == 10 and self._feed_data[-1:] == b"\r":
+            i = 1   # the LF of a blank line pipelined after the last request
         while i < n:
             c = data[i]
             if c == 13:

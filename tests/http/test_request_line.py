@@ -209,3 +209,9 @@ def test_blank_lines_reset_when_a_request_begins(server):
     time.sleep(0.1)
     assert c.send(get("/a")).response()[0] == 200
     assert c.send(b"\r\n" * 8 + get("/b")).response()[2] == b"hello /b"
+
+
+def test_a_pipelined_blank_line_split_between_reads_is_lenient(server):
+    c = Conn(server.port).send(get("/a") + b"\r")
+    assert c.response()[2] == b"hello /a"
+    assert c.send(b"\n" + get("/b")).response()[2] == b"hello /b"
