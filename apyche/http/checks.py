@@ -9,6 +9,8 @@ closes the connection, so no body can be smuggled) and Expect (417).
 
 from __future__ import annotations
 
+import re
+
 import functools
 import socket
 
@@ -82,6 +84,10 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         err = _absolute_form(request)
         if err is not None:
             return err
+    elif version == "0.9" and _scheme_form(target):
+        # apr_uri_parse took it, but not its scheme: Apache refuses that
+        # only after it took the line as a simple request (the 0.9 page)
+        return HttpError(400, "Invalid request-target", simple=True)
     else:
         return HttpError(400, "Invalid request-target")
     if old:
@@ -207,6 +213,21 @@ def _strict_name(host: str) -> bool:
     # the top-level label starts with a letter (RFC 1123 2.1)
     last = host.rfind(".")
     return last < 0 or last + 1 == len(host) or host[last + 1] in _LETTERS
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _scheme_form(target: str) -> bool:
+    """A target apr_uri_parse splits into a scheme and a path that is
+    empty or absolute (``ftp://a/x``, ``x:/y``, ``x:``)."""
+    m = _SCHEME.match(target)
+    if m is None:
+        return False
+    rest = target[m.end():]
+    if rest[:2] == "//":
+        return True     # an authority: what follows it is a path or nothing
+    return rest[:1] in ("", "/", "?", "#")
 
 
 def _absolute_form(request: Request) -> HttpError | None:

@@ -1243,7 +1243,8 @@ class HttpProtocol(asyncio.Protocol):
         status = response.status
         status_no_body = status == 204 or status == 304 or status < 200
         no_body = cycle.head_only or status_no_body
-        if req is not None and req.http_version == "0.9" and cycle.error is None:
+        if req is not None and req.http_version == "0.9" and (cycle.error is None
+                                                               or cycle.error.simple):
             # HTTP/0.9 simple response: the body only, then close.
             cycle.close = True
             if isinstance(body, (bytes, bytearray, memoryview)):

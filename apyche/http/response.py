@@ -121,12 +121,15 @@ class Response:
 
 class HttpError(Exception):
     """Raised by the protocol (or a handler) to answer with ``status``.
-    ``note`` is Apache's "error-notes": a human explanation for logs/pages."""
+    ``note`` is Apache's "error-notes": a human explanation for logs/pages.
+    ``simple``: found after the request was taken as an HTTP/0.9 simple
+    request, so its page goes out as a simple response (the body alone)."""
 
-    def __init__(self, status: int, note: str = "") -> None:
+    def __init__(self, status: int, note: str = "", *, simple: bool = False) -> None:
         super().__init__(status, note)
         self.status = status
         self.note = note
+        self.simple = simple
 
 
 # ---------------------------------------------------------------------------

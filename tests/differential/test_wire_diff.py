@@ -91,6 +91,10 @@ CASES = [
     ("simple-raw-octet", b"GET /page.htm\xa7\r\n", False),
     ("raw-octet-not-a-path", b"GET \x9cpage.html HTTP/1.1\r\nHost: a\r\n", False),
     ("simple-bare-lf", b"GET /page.html\n", False),
+    # another scheme: refused after the line was taken as a simple request
+    # (the 400 page alone), unless its path is relative (a full 400)
+    *[(f"simple-scheme-{i}", b"GET " + t + b"\r\n", False) for i, t in enumerate((
+        b"ftp://a/page.html", b"x:/page.html", b"x:", b"Host: ", b"ftp:x", b"http://a/page.html"))],
     ("simple-head-unfinished", b"HEAD /page.html\r\nHost: a\r\n", True),
     ("http09-spelt-out", b"GET /page.html HTTP/0.9\r\n\r\n", False),
     # a request line is judged once it is complete

@@ -215,3 +215,14 @@ def test_a_pipelined_blank_line_split_between_reads_is_lenient(server):
     c = Conn(server.port).send(get("/a") + b"\r")
     assert c.response()[2] == b"hello /a"
     assert c.send(b"\n" + get("/b")).response()[2] == b"hello /b"
+
+
+@pytest.mark.parametrize("target", [b"ftp://a/x", b"x:/y", b"x:"])
+def test_a_simple_request_for_another_scheme_gets_the_400_page_alone(server, target):
+    body = Conn(server.port).send(b"GET " + target + b"\r\n").read_to_eof()
+    assert not body.startswith(b"HTTP/") and b"400 Bad Request" in body
+    assert server.wait_completed(1)[0][1] == 400
+
+
+def test_a_simple_request_with_a_relative_scheme_path_gets_a_full_400(server):
+    assert Conn(server.port).send(b"GET ftp:x\r\n").response()[0] == 400
