@@ -125,7 +125,7 @@ from .checks import check_request, connection_tokens
 from .limits import ConnectionPolicy
 from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
-from .requestline import LineVerdict, judge
+from .requestline import LineVerdict, judge, logged_line
 from .request import BodyReader, ClientDisconnected, Request
 from .response import (STATUS_LINES, FileBody, HttpError, Response, default_error_response,
                        drops_connection, http_date_line, status_line)
@@ -342,6 +342,7 @@ class HttpProtocol(asyncio.Protocol):
     _paused_writing = False
     _write_mark = 0
     _stash = b""
+    _two_spaces = False       # a read since the last boundary held "  "
     _blank_lines_read = 0     # before the request line now awaited
     _completed_msgs = 0
     _eof = False
@@ -361,7 +362,7 @@ class HttpProtocol(asyncio.Protocol):
     _replay_base = 0
     _replay_size = 0
     _feed_data = b""          # the read being fed, and whether it began
-    _feed_idle = False        # at a message boundary (for _simple_verdict)
+    _feed_idle = False        # at a message boundary (for _line_verdict)
     _cur: _Cycle | None = None   # cycle whose body is being received
 
     # timers
@@ -635,6 +636,11 @@ class HttpProtocol(asyncio.Protocol):
         error = upgrade_at = None
         self._feed_data = data
         self._feed_idle = idle_at_start
+        if b"  " in data:
+            # llhttp takes a run of spaces between the words of a request
+            # line; Apache under Strict does not: judge such lines whole
+            # (on_headers_complete).  Rare outside header values.
+            self._two_spaces = True
         try:
             parser.feed_data(data)
         except HttpParserUpgrade as exc:
@@ -656,6 +662,8 @@ class HttpProtocol(asyncio.Protocol):
             # with this error.
             self._feed_error(error, data, idle_at_start)
             return
+        if not self._in_head:
+            self._two_spaces = False
         if self._in_head or self._cur is not None:
             # The read ended inside a message: remember the bytes since the
             # last boundary (bounded), so an unknown method can be located.
@@ -736,9 +744,10 @@ class HttpProtocol(asyncio.Protocol):
         self._queue.append(cycle)
         self._stop_parsing()
 
-    def _simple_verdict(self) -> LineVerdict:
-        """llhttp finished a head as HTTP/0.9: a line without a protocol,
-        or with "HTTP/0.9" spelt out, which Apache refuses."""
+    def _line_verdict(self) -> LineVerdict:
+        """The line of the head llhttp just finished, judged as Apache
+        judges it: one llhttp took as HTTP/0.9 (no protocol, or "HTTP/0.9"
+        spelt out, which Apache refuses), or one with a run of spaces."""
         rest = self._failing_message(self._feed_data, self._feed_idle)
         if rest is None:
             return LineVerdict(None, simple=True)
@@ -941,8 +950,12 @@ class HttpProtocol(asyncio.Protocol):
             raise HttpError(414)
         target = url.decode("latin-1")
         headers = self._headers
+        if self._two_spaces and version != "0.9" and self.policy.strict:
+            verdict = self._line_verdict()
+            if verdict.status is not None:
+                raise HttpError(verdict.status, verdict.reason)
         if version == "0.9":
-            verdict = self._simple_verdict()
+            verdict = self._line_verdict()
             if verdict.status is not None:
                 raise HttpError(verdict.status, verdict.reason)
             headers = []   # what followed a simple request was never its header block
@@ -1010,17 +1023,22 @@ class HttpProtocol(asyncio.Protocol):
     def _partial_request(self, status: int) -> Request | None:
         """The request being parsed when the protocol refused it, for the
         error page and the log: what llhttp saw of it, and the line as sent
-        (Apache logs r->the_request - cut to its line buffer, and with the
-        LF a Strict refusal found bare)."""
+        (Apache logs r->the_request: a line its reader refused - too long,
+        unfinished, or ending in a bare LF under Strict - cut to its line
+        buffer; a line it parsed, rebuilt with single spaces)."""
         line = None
+        parsed = False
         if self._method_override is None and self._target_override is None:
             rest = self._failing_message(self._feed_data, self._feed_idle)
             if rest:
                 line, lf, _ = rest.partition(b"\n")
                 if line.endswith(b"\r"):
                     line = line[:-1]
+                    parsed = status != 414
                 elif lf and self.policy.strict:
                     line += lf
+                else:
+                    parsed = bool(lf) and status != 414
         if self._url:
             try:
                 method = self._method_override or self._parser.get_method().decode("ascii")
@@ -1038,6 +1056,8 @@ class HttpProtocol(asyncio.Protocol):
                           self.server)
         request.start_time = time.time()
         if line is not None:
+            if parsed:
+                line = logged_line(line, strict=self.policy.strict)
             request.the_request = line[:self._limit_line + 1].decode("latin-1")
         return request
 

@@ -123,3 +123,45 @@ def _tokens(line: bytes, strict: bool) -> LineVerdict:
             and protocol[7] in b"0123456789"):
         return verdict
     return _refused(f"Unrecognized protocol '{protocol.decode('latin-1')}'")
+
+
+def logged_line(line: bytes, *, strict: bool = True) -> bytes:
+    """``r->the_request`` as ``ap_parse_request_line`` rebuilds it from a
+    line it read (without the LF; a trailing CR is the CRLF's): the method,
+    the target and the protocol joined by single spaces - leading, excess
+    and other whitespace and any text after the protocol are dropped.  This
+    is what Apache logs as %r for a refused line (one it never parsed, a
+    414, it logs as read)."""
+    line = line.split(b"\0", 1)[0]          # a C string
+    n = len(line)
+    i = 0
+    while i < n and line[i] in _SPACE:
+        i += 1
+    leading = i > 0
+    start = i
+    while i < n and (line[i] in _TCHAR if strict else _vchar_obstext(line[i])):
+        i += 1
+    if i < n and line[i] not in _SPACE:
+        if leading:
+            # already in error: the method ends at the bad octet, which
+            # then ends the whole line
+            return line[start:i]
+        while i < n and line[i] not in _SPACE:
+            i += 1
+    elif i == start and not leading:
+        while i < n and line[i] not in _SPACE:
+            i += 1
+    words = [line[start:i]]
+    while i < n and line[i] in _SPACE:
+        i += 1
+    start = i
+    while i < n and line[i] not in _SPACE:    # the target, control octets and all
+        i += 1
+    words.append(line[start:i])
+    while i < n and line[i] in _SPACE:
+        i += 1
+    start = i
+    while i < n and _vchar_obstext(line[i]):   # the protocol, to its first non-vchar
+        i += 1
+    words.append(line[start:i])
+    return b" ".join(w for w in words if w)

@@ -143,6 +143,16 @@ CASES = [
         b"http:/page.html", b"http:", b"http:?x=1", b"http:///page.html", b"http:page.html",
         b"HTTP://a/page.html", b"http://a/page.htm\xb8", b"ftp://a/page.html", b"foo:/page.html",
         b"a:b/page.html", b"http://u@a/page.html", b"http://a/page.html#f"))],
+    # whitespace in a request line (Strict); the line logged is rebuilt
+    # with single spaces, as ap_parse_request_line rebuilds r->the_request
+    *[(f"whitespace-{i}", line + b"\r\nHost: a\r\n\r\n", False) for i, line in enumerate((
+        b"GET  /page.html HTTP/1.1", b"GET /page.html  HTTP/1.1", b"GET /page.html HTTP/1.1 ",
+        b"GET /page.html HTTP/1.1\t", b"\tGET /page.html HTTP/1.1", b"GET\r", b"GET /page.html\t",
+        b"GET\x0b", b"GET /page.html HTTP/1.1 junk"))],
+    ("whitespace-in-header-value", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a  b\r\n\r\n",
+     False),
+    ("whitespace-second-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n"
+                                    b"GET  /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
     # blank lines before a request line
     *[(f"blank-lines-{name}", lead + b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
       for name, lead in (("crlf", b"\r\n"), ("ten", b"\r\n" * 10), ("eleven", b"\r\n" * 11),

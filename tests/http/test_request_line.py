@@ -9,7 +9,7 @@ import time
 import pytest
 
 from apyche.http import ConnectionPolicy
-from apyche.http.requestline import judge
+from apyche.http.requestline import judge, logged_line
 
 from .conftest import Conn, get
 
@@ -226,3 +226,41 @@ def test_a_simple_request_for_another_scheme_gets_the_400_page_alone(server, tar
 
 def test_a_simple_request_with_a_relative_scheme_path_gets_a_full_400(server):
     assert Conn(server.port).send(b"GET ftp:x\r\n").response()[0] == 400
+
+
+@pytest.mark.parametrize("line", [b"GET  /x HTTP/1.1", b"GET /x  HTTP/1.1"])
+def test_a_run_of_spaces_in_the_request_line_is_400_under_strict(server, line):
+    c = Conn(server.port).send(line + b"\r\nHost: a\r\n\r\n")
+    assert c.response()[0] == 400
+    # logged as Apache rebuilds r->the_request: single spaces
+    assert server.wait_completed(1)[0][0].the_request == "GET /x HTTP/1.1"
+
+
+def test_a_run_of_spaces_is_taken_without_strict(make_server):
+    srv = make_server(policy=ConnectionPolicy(strict=False))
+    assert Conn(srv.port).send(b"GET  /x HTTP/1.1\r\nHost: a\r\n\r\n").response()[2] == b"hello /x"
+
+
+def test_a_run_of_spaces_in_a_header_value_is_fine(server):
+    c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\nX: a  b\r\n\r\n")
+    assert c.response()[2] == b"hello /x"
+
+
+def test_a_run_of_spaces_split_across_reads_is_400(server):
+    c = Conn(server.port).send(b"GET  /x")
+    time.sleep(0.1)
+    assert c.send(b" HTTP/1.1\r\nHost: a\r\n\r\n").response()[0] == 400
+
+
+def test_a_run_of_spaces_in_a_pipelined_line_is_400_after_the_first_answer(server):
+    c = Conn(server.port).send(get("/a") + b"GET /b  HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert c.response()[2] == b"hello /a"
+    assert c.response()[0] == 400
+
+
+@pytest.mark.parametrize("line,logged", [
+    (b"GET\r", b"GET"), (b"GET /x\t", b"GET /x"), (b"\tGET /x HTTP/1.1", b"GET /x HTTP/1.1"),
+    (b"GET /x HTTP/1.1 junk", b"GET /x HTTP/1.1"), (b"GE/x /y HTTP/1.1", b"GE/x /y HTTP/1.1"),
+    (b"GET /x HTTP/1.1\x01", b"GET /x HTTP/1.1"), (b"\tG/ET /x", b"G"), (b" ", b"")])
+def test_logged_line_is_rebuilt_as_apache_rebuilds_it(line, logged):
+    assert logged_line(line) == logged
