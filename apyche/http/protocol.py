@@ -154,6 +154,10 @@ REPLAY_MAX = 64 * 1024
 # (Apache 2.4.71, default limit: silent until EOF at 24,151 bytes, 414 at
 # 24,199).  A finished line is held to the limit itself.
 UNFINISHED_LINE_SLACK = 16_000
+# obs-fold in a header block, and llhttp's refusal of it.
+_OBS_FOLD = re.compile(rb"\r\n[ \t]")
+_BLANK_FOLD = re.compile(rb"\r\n[ \t]+\r\n")    # Apache: 400
+_FOLD_ERRORS = ("Unexpected whitespace after header value", "Invalid header value char")
 # Blank lines read_request_line skips before a request line
 # (DEFAULT_LIMIT_BLANK_LINES in httpd.h); one more is a 400.
 LIMIT_BLANK_LINES = 10
@@ -681,6 +685,8 @@ class HttpProtocol(asyncio.Protocol):
             self._unknown_method(data, idle_at_start)
         elif isinstance(exc, HttpParserInvalidURLError) and self._target_override is None:
             self._raw_target(data, idle_at_start)
+        elif self._cur is None and str(exc) in _FOLD_ERRORS:
+            self._obs_fold(data, idle_at_start, str(exc))
         elif isinstance(exc, HttpParserCallbackError):
             ctx = exc.__context__
             if isinstance(ctx, _Stop):
@@ -691,7 +697,10 @@ class HttpProtocol(asyncio.Protocol):
                 log.error("parser callback failed", exc_info=ctx)
                 self._protocol_error(HttpError(500))
         elif self._cur is not None:
-            self._protocol_error(HttpError(400, str(exc)))   # in a body
+            # in a body: a chunk size beyond an off_t is Apache's APR_ENOSPC,
+            # which ap_map_http_request_error makes a 413
+            why = str(exc)
+            self._protocol_error(HttpError(413 if why == "Chunk size overflow" else 400, why))
         else:
             rest = self._failing_message(data, idle_at_start)
             if rest is None:
@@ -819,6 +828,41 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._method_override = token.decode("ascii")
         self._feed(b"GET" + rest[sp:])
+
+    def _obs_fold(self, data: bytes, idle_at_start: bool, why: str) -> None:
+        """llhttp refuses obs-fold (a header line continued on the next
+        line, which starts with SP or HT); Apache appends the continuation
+        to the field before, its first blank made a space.  Once the
+        message's header block is whole, it is parsed again that way.
+        (*why*, llhttp's reason, stands when there is no fold: a header
+        value with a control octet.)"""
+        rest = self._failing_message(data, idle_at_start)
+        line_end = rest.find(b"\n") + 1 if rest is not None else 0
+        if not line_end or _OBS_FOLD.search(rest, line_end - 2) is None:
+            self._protocol_error(HttpError(400, why))
+            return
+        end = rest.find(b"\r\n\r\n")
+        if end < 0:
+            p = self.policy
+            if len(rest) > p.limit_request_line + 2 + (self._limit_fields + 1) * (
+                    p.limit_request_field_size + 4):
+                self._protocol_error(HttpError(400, "Size of a request header field exceeds "
+                                                    "server limit."))
+                return
+            self._restart_parser()   # fed again, whole, with the next read
+            self._stash = rest
+            self._in_head = self._line_done = True   # (EOF now: 400)
+            return
+        fields = rest[line_end:end + 2]
+        if fields[:1] in (b" ", b"\t"):
+            self._protocol_error(HttpError(400, "Line folding encountered before first "
+                                                "header line"))
+            return
+        if _BLANK_FOLD.search(fields):
+            self._protocol_error(HttpError(400, "a folded header line holds only whitespace"))
+            return
+        self._restart_parser()
+        self._feed(rest[:line_end] + _OBS_FOLD.sub(b" ", fields) + rest[end + 2:])
 
     def _raw_target(self, data: bytes, idle_at_start: bool) -> None:
         """llhttp refuses targets Apache 2.4 takes: octets >= 0x80 (a raw

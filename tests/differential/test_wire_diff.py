@@ -15,8 +15,8 @@ Covered: HTTP/0.9 simple requests (served without waiting for a blank
 line, headers never read; HEAD and POST refused; "HTTP/0.9" spelt out is
 not one), request lines judged only once complete (an unfinished bad line
 cut off by EOF is silence; a long one is 414 even when it is bad),
-LimitRequestLine's exact bound, blank lines before a request line, EOF
-inside a header block or a body (400), and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
+LimitRequestLine's exact bound, blank lines before a request line, obs-fold,
+EOF inside a header block or a body (400), and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
 
 Skipped with the reason when apache2 or its modules are absent; both
 servers are stopped by PID at the end.
@@ -153,6 +153,20 @@ CASES = [
      False),
     ("whitespace-second-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n"
                                     b"GET  /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    # obs-fold: a header line continued on the next (Apache joins them)
+    *[(f"obs-fold-{i}", b"GET /page.html HTTP/1.1\r\n" + head + b"\r\n", eof)
+      for i, (head, eof) in enumerate((
+          (b"Host: a\r\nX: a\r\n b\r\n", False), (b"Host: a\r\nExpect: a\r\n 100-continue\r\n", False),
+          (b" Host: a\r\n", False), (b"Host: a\r\nX: a\r\n\tb\r\n c\r\n", False),
+          (b"Host:\r\n a\r\n", False), (b"Host: a\r\nX: a\x01b\r\n c\r\n", False),
+          (b"Host: a\r\nX: a\r\n \r\n", False), (b"Host: a\r\nX: a\r\n b", True)))],
+    ("obs-fold-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"
+                           b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    ("obs-fold-content-length", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\n"
+                                b"abc", False),
+    # a chunk size beyond an off_t: 413
+    ("chunk-size-overflow", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"10000000000000000\r\n", False),
     # blank lines before a request line
     *[(f"blank-lines-{name}", lead + b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
       for name, lead in (("crlf", b"\r\n"), ("ten", b"\r\n" * 10), ("eleven", b"\r\n" * 11),
