@@ -112,13 +112,12 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
     if hostname and not host_is_valid(hostname, policy.strict):
         return HttpError(400, f"Client sent malformed Host header: {hostname}")
     if tenc is not None:
-        # ap_is_chunked: "chunked" must be the final coding and appear
-        # once; anything else is 400 (RFC 7230 3.3.3).  This check is
-        # ours, not llhttp's: lenient_chunked_length (needed to accept
-        # CL+TE as Apache does) also makes llhttp read a non-chunked
-        # request body up to EOF.
-        codings = [t.strip().lower() for t in tenc.split(b",")]
-        if codings[-1] != b"chunked" or codings.count(b"chunked") != 1:
+        # ap_is_chunked: "chunked" must be the final coding (Apache 2.4.71
+        # takes "chunked, chunked" and two such headers, asked); anything
+        # else is 400 (RFC 7230 3.3.3).  This check is ours, not llhttp's:
+        # lenient_chunked_length (needed to accept CL+TE as Apache does)
+        # also makes llhttp read a non-chunked request body up to EOF.
+        if tenc.rsplit(b",", 1)[-1].strip().lower() != b"chunked":
             return HttpError(400, "client sent unknown Transfer-Encoding "
                                   f"({tenc.decode('latin-1')})")
         request.has_body = True

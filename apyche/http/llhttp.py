@@ -17,6 +17,11 @@ LENIENCIES = dict(
     lenient_data_after_close=True,
     # "HTTP/1.2" etc.: Apache serves them as HTTP/1.1.
     lenient_version=True,
+    # "chunked, chunked", or two Transfer-Encoding: chunked headers: Apache
+    # reads a chunked body (ap_is_chunked looks at the final coding only).
+    # llhttp refuses any coding after "chunked"; checks.check_request still
+    # refuses every value whose final coding is not "chunked".
+    lenient_transfer_encoding=True,
 )
 
 

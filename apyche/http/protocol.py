@@ -919,9 +919,10 @@ class HttpProtocol(asyncio.Protocol):
     def _line_finished(self) -> bool:
         """The request line of the head being read has ended (the rest of
         the head has not): judge it now, as Apache does before it reads any
-        header - a line over LimitRequestLine is 414, and a line without a
+        header - a line over LimitRequestLine is 414, a line without a
         protocol is a simple request, answered without waiting for a blank
-        line llhttp would want.  True when that ended the parse."""
+        line llhttp would want, and "*" is only OPTIONS's.  True when that
+        ended the parse."""
         if self._replay is None:
             return False
         rest = self._message_in(b"".join(self._replay))
@@ -934,6 +935,11 @@ class HttpProtocol(asyncio.Protocol):
             return True
         verdict = judge(line, strict=self.policy.strict)
         if not verdict.simple:
+            if verdict.target == "*" and verdict.method != "OPTIONS":
+                # ap_read_request refuses "*" for any other method before
+                # it reads a header
+                self._protocol_error(HttpError(400, "Invalid request-target"))
+                return True
             return False
         if verdict.status is None:
             self._simple_request(verdict)
@@ -1083,9 +1089,12 @@ class HttpProtocol(asyncio.Protocol):
                     line += lf
                 else:
                     parsed = bool(lf) and status != 414
+        version = "1.0"
         if self._url:
             try:
                 method = self._method_override or self._parser.get_method().decode("ascii")
+                if self._line_done:
+                    version = self._parser.get_http_version()
             except Exception:
                 return None
             target = self._url.decode("latin-1")
@@ -1096,8 +1105,8 @@ class HttpProtocol(asyncio.Protocol):
         else:
             return None
         path, _, query = target.partition("?")
-        request = Request(method, target, path, query or None, "1.0", self._headers, self.client,
-                          self.server)
+        request = Request(method, target, path, query or None, version, self._headers,
+                          self.client, self.server)
         request.start_time = time.time()
         if line is not None:
             if parsed:

@@ -164,6 +164,16 @@ CASES = [
                            b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("obs-fold-content-length", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\n"
                                 b"abc", False),
+    # "*" is OPTIONS's alone: refused before any header is read
+    ("star-get-unfinished-head", b"GET * HTTP/1.1\r\nHost: a", False),
+    ("star-unknown-method-line", b"OPTS * HTTP/1.1\r\n", False),
+    ("star-get", b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", False),
+    # Transfer-Encoding: the final coding decides (ap_is_chunked)
+    *[(f"te-{i}", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + te +
+       b"\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
+      for i, te in enumerate((b"chunked, chunked", b"chunked\r\nTransfer-Encoding: chunked",
+                              b"chunked, gzip, chunked", b"chunked, gzip", b"gzip",
+                              b"chunked\r\nTransfer-Encoding: gzip", b"gzip, chunked"))],
     # a chunk size beyond an off_t: 413
     ("chunk-size-overflow", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                             b"10000000000000000\r\n", False),

@@ -39,7 +39,6 @@ CASES = [
     ("negative content-length", b"POST / HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n", 400),
     ("TE identity", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: identity\r\n\r\n", 400),
     ("TE chunked then gzip", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 400),
-    ("TE twice", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
     ("TE with space before colon", b"POST / HTTP/1.1\r\n" + H + b"Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400),
     ("bad chunk size", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
     ("negative chunk size", b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n-1\r\n", 400),
@@ -84,6 +83,18 @@ def test_cl_and_te_is_read_as_chunked_then_closed(server):
     status, h, body = c.response()
     assert (status, body, h["connection"]) == (200, b"abc", "close")
     assert c.is_closed() and b"smuggled" not in c.buf
+
+
+@pytest.mark.parametrize("te", [b"chunked, chunked", b"chunked\r\nTransfer-Encoding: chunked",
+                                b"chunked, gzip, chunked"])
+def test_a_final_chunked_coding_is_one_chunked_body(server, te):
+    # ap_is_chunked reads the final coding only (Apache 2.4.71 serves these);
+    # the body is decoded once, and the next request is parsed after it
+    c = Conn(server.port)
+    c.send(b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: " + te + b"\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n" + get("/next"))
+    assert c.response()[:3:2] == (200, b"abc")
+    assert c.response()[0] == 200
 
 
 def test_gzip_then_chunked_is_accepted(server):
