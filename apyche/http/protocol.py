@@ -301,6 +301,28 @@ def _header_parts(headers) -> tuple:
             wants_close, safe)
 
 
+def _header_fault_due(message: bytes) -> bool:
+    """Has Apache read far enough into *message* (a head llhttp refused
+    after its request line) to refuse it?  It takes a header line only
+    with the next one (which may continue it), so a bad field is refused
+    once a whole line follows it.  Found by parsing line by line: an error
+    path only."""
+    parser = request_parser(_NO_CALLBACKS)
+    start = 0
+    while True:
+        nl = message.find(b"\n", start)
+        if nl < 0:
+            return False          # the fault is in a line not yet whole
+        try:
+            parser.feed_data(message[start:nl + 1])
+        except HttpParserError:
+            return message.find(b"\n", nl + 1) >= 0
+        start = nl + 1
+
+
+_NO_CALLBACKS = object()
+
+
 def _split_pipelined(queue, data: bytes) -> None:
     """Give each of the requests one read held its own bytes (``raw``, the
     replay key), when that is sure: none has a body and the read is their
@@ -727,6 +749,8 @@ class HttpProtocol(asyncio.Protocol):
         verdict = judge(line, strict=self.policy.strict)
         if verdict.simple and verdict.status is None:
             self._simple_request(verdict)
+        elif verdict.status is None and not _header_fault_due(rest):
+            self._wait_for_head(rest)
         else:
             self._protocol_error(HttpError(400, verdict.reason or why))
 
@@ -829,29 +853,38 @@ class HttpProtocol(asyncio.Protocol):
         self._method_override = token.decode("ascii")
         self._feed(b"GET" + rest[sp:])
 
+    def _wait_for_head(self, rest: bytes) -> None:
+        """Keep a head whose request line is whole, to parse it again with
+        the next read (EOF first: 400, as inside any header block) - as
+        long as it stays within what a head may take."""
+        p = self.policy
+        if len(rest) > p.limit_request_line + 2 + (self._limit_fields + 1) * (
+                p.limit_request_field_size + 4):
+            self._protocol_error(HttpError(400, "Size of a request header field exceeds "
+                                                "server limit."))
+            return
+        self._restart_parser()
+        self._stash = rest
+        self._in_head = self._line_done = True
+
     def _obs_fold(self, data: bytes, idle_at_start: bool, why: str) -> None:
         """llhttp refuses obs-fold (a header line continued on the next
         line, which starts with SP or HT); Apache appends the continuation
         to the field before, its first blank made a space.  Once the
         message's header block is whole, it is parsed again that way.
-        (*why*, llhttp's reason, stands when there is no fold: a header
-        value with a control octet.)"""
+        Without a fold, *why* is llhttp's reason for refusing a field (a
+        control octet in its value) and the head is judged as any other."""
         rest = self._failing_message(data, idle_at_start)
-        line_end = rest.find(b"\n") + 1 if rest is not None else 0
-        if not line_end or _OBS_FOLD.search(rest, line_end - 2) is None:
+        if rest is None:
             self._protocol_error(HttpError(400, why))
+            return
+        line_end = rest.find(b"\n") + 1
+        if not line_end or _OBS_FOLD.search(rest, line_end - 2) is None:
+            self._rejected_line(rest, why)    # no fold: a bad field
             return
         end = rest.find(b"\r\n\r\n")
         if end < 0:
-            p = self.policy
-            if len(rest) > p.limit_request_line + 2 + (self._limit_fields + 1) * (
-                    p.limit_request_field_size + 4):
-                self._protocol_error(HttpError(400, "Size of a request header field exceeds "
-                                                    "server limit."))
-                return
-            self._restart_parser()   # fed again, whole, with the next read
-            self._stash = rest
-            self._in_head = self._line_done = True   # (EOF now: 400)
+            self._wait_for_head(rest)
             return
         fields = rest[line_end:end + 2]
         if fields[:1] in (b" ", b"\t"):

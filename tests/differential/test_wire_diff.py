@@ -160,6 +160,13 @@ CASES = [
           (b" Host: a\r\n", False), (b"Host: a\r\nX: a\r\n\tb\r\n c\r\n", False),
           (b"Host:\r\n a\r\n", False), (b"Host: a\r\nX: a\x01b\r\n c\r\n", False),
           (b"Host: a\r\nX: a\r\n \r\n", False), (b"Host: a\r\nX: a\r\n b", True)))],
+    # a bad field is refused once the line after it is whole
+    *[(f"bad-field-{i}", b"GET /page.html HTTP/1.1\r\nHost: a\r\n" + rest, eof)
+      for i, (rest, eof) in enumerate((
+          (b"NoColon\r\n", False), (b"NoColon\r\nY: z\r\n", False), (b"NoColon\r\n", True),
+          (b"X: a\x01b\r\n", False), (b"X: a\x01b\r\nY: c\r\n", False),
+          (b"Expect\x8e 100-continue\r\nAccept: text/*;q=", False),
+          (b"Expect\x8e 100-con", True)))],
     ("obs-fold-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"
                            b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("obs-fold-content-length", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\n"

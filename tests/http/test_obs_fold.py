@@ -1,7 +1,8 @@
 """obs-fold (a header line continued on the next, which starts with SP or
 HT): llhttp refuses it, Apache joins the continuation to the field before,
-its first blank made a space.  (tests/differential/test_wire_diff.py asks
-Apache the same questions.)"""
+its first blank made a space - and so judges a header line only once the
+next one is whole.  (tests/differential/test_wire_diff.py asks Apache the
+same questions.)"""
 
 import socket
 import time
@@ -54,3 +55,19 @@ def test_a_folded_request_then_a_pipelined_one(server):
                                b"GET /b HTTP/1.1\r\nHost: a\r\n\r\n")
     assert c.response()[2] == b"hello /a"
     assert c.response()[2] == b"hello /b"
+
+
+# Because a line may be continued, Apache takes a header line only with
+# the next one: a bad field is refused once a whole line follows it.
+@pytest.mark.parametrize("bad", [b"NoColon\r\n", b"X: a\x01b\r\n", b"Expect\x8e 100-continue\r\n"])
+def test_a_bad_field_is_refused_once_the_next_line_is_whole(server, bad):
+    c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\n" + bad + b"Y: ")
+    assert not c.is_closed(timeout=0.3) and c.buf == b""
+    assert c.send(b"z\r\n").response()[0] == 400
+
+
+def test_eof_after_a_bad_field_is_400(server):
+    c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\nNoColon\r\n")
+    assert not c.is_closed(timeout=0.3)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.response()[0] == 400
