@@ -543,6 +543,7 @@ class HttpProtocol(asyncio.Protocol):
         # a stored request? (only reads that begin a request, and only small
         # ones whole: hashing every chunk of an upload would cost more than
         # it finds)
+        after_request = False   # data follows a request in the same read
         if self._replays and self._cur is None and not self._in_head and not self._stash:
             if len(data) <= MAX_KEY_BYTES:
                 key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
@@ -555,6 +556,7 @@ class HttpProtocol(asyncio.Protocol):
                 data = self._answer_pipelined(data, end)
                 if not data:
                     return
+                after_request = True
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
                 self._linger_read()
@@ -568,7 +570,8 @@ class HttpProtocol(asyncio.Protocol):
         self._began_in_feed = False
         done_before = self._completed_msgs
         at_boundary = not self._in_head and self._cur is None
-        if at_boundary and data and (data[0] == 13 or data[0] == 10 or self._blank_lines_read):
+        if at_boundary and data and (data[0] == 13 or data[0] == 10 or self._blank_lines_read) \
+                and not after_request:
             data = self._blank_lines(data)
         self._feed(data)
         if whole and not self._in_head and self._cur is None:

@@ -475,3 +475,19 @@ def test_pipelined_repeats_answer_and_log_in_order(make_site):
     assert lines == [f'{k} "GET {p} HTTP/1.1" 200 {n}' for k, (p, n) in enumerate(
         [("/a.txt", 2), ("/b.txt", 3), ("/a.txt", 2)] * 4)] + [
         '11 "GET /a.txt HTTP/1.1" 200 2']   # a closing answer does not count (%k)
+
+
+def test_blank_lines_after_stored_requests_in_one_read_are_lenient(make_site):
+    """Blank lines that follow a request in the same read are
+    ap_check_pipeline's, which takes a bare LF - also when the request
+    before them was answered from the stored ones."""
+    live = make_site(ONE_FILE, {"a.txt": "a\n"})
+    for p in live.docroot.rglob("*"):
+        age(p)
+    one = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with live.conn() as c:
+        for _ in range(3):        # stored from here on
+            c.send(one)
+            assert c.read_response().status == 200
+        c.send(one + b"\n\r\n\n" + one)
+        assert [c.read_response().status for _ in range(2)] == [200, 200]
