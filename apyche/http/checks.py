@@ -84,7 +84,8 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         err = _absolute_form(request)
         if err is not None:
             return err
-    elif version == "0.9" and _scheme_form(target):
+    elif (version == "0.9" and policy.allow09 and (request.method == "GET" or not policy.strict)
+          and _scheme_form(target)):
         # apr_uri_parse took it, but not its scheme: Apache refuses that
         # only after it took the line as a simple request (the 0.9 page)
         return HttpError(400, "Invalid request-target", simple=True)
@@ -248,6 +249,8 @@ def _absolute_form(request: Request) -> HttpError | None:
         authority, rest = rest[:end], rest[end:]
         if "@" in authority:
             return HttpError(400, "URI must not contain a username/password")
+        if authority.endswith(":"):
+            authority = authority[:-1]   # apr_uri_parse drops an empty port
     if "#" in rest:
         return HttpError(400, "URI must not contain a fragment")
     path, qmark, query = rest.partition("?")

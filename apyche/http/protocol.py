@@ -301,12 +301,13 @@ def _header_parts(headers) -> tuple:
             wants_close, safe)
 
 
-def _header_fault_due(message: bytes) -> bool:
+def _header_fault_due(message: bytes, strict: bool) -> bool:
     """Has Apache read far enough into *message* (a head llhttp refused
     after its request line) to refuse it?  It takes a header line only
     with the next one (which may continue it), so a bad field is refused
-    once a whole line follows it.  Found by parsing line by line: an error
-    path only."""
+    once a whole line follows it - or at once when the line ends in a bare
+    LF under Strict, which its line reader refuses.  Found by parsing line
+    by line: an error path only."""
     parser = request_parser(_NO_CALLBACKS)
     start = 0
     while True:
@@ -316,6 +317,8 @@ def _header_fault_due(message: bytes) -> bool:
         try:
             parser.feed_data(message[start:nl + 1])
         except HttpParserError:
+            if strict and message[nl - 1:nl] != b"\r":
+                return True
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
 
@@ -752,7 +755,7 @@ class HttpProtocol(asyncio.Protocol):
         verdict = judge(line, strict=self.policy.strict)
         if verdict.simple and verdict.status is None:
             self._simple_request(verdict)
-        elif verdict.status is None and not _header_fault_due(rest):
+        elif verdict.status is None and not _header_fault_due(rest, self.policy.strict):
             self._wait_for_head(rest)
         else:
             self._protocol_error(HttpError(400, verdict.reason or why))

@@ -94,7 +94,11 @@ CASES = [
     # another scheme: refused after the line was taken as a simple request
     # (the 400 page alone), unless its path is relative (a full 400)
     *[(f"simple-scheme-{i}", b"GET " + t + b"\r\n", False) for i, t in enumerate((
-        b"ftp://a/page.html", b"x:/page.html", b"x:", b"Host: ", b"ftp:x", b"http://a/page.html"))],
+        b"ftp://a/page.html", b"x:/page.html", b"x:", b"Host: ", b"ftp:x", b"http://a/page.html",
+        b"http://a:/page.html", b"http://Host: "))],
+    # ... but only GET may be a simple request (Strict): a full 400 first
+    *[(f"simple-scheme-method-{i}", line + b"\r\n", True) for i, line in enumerate((
+        b"HEAD Host: ", b"G ETHTHost: ", b"OPTIO* Host: "))],
     ("simple-head-unfinished", b"HEAD /page.html\r\nHost: a\r\n", True),
     ("http09-spelt-out", b"GET /page.html HTTP/0.9\r\n\r\n", False),
     # a request line is judged once it is complete
@@ -142,6 +146,7 @@ CASES = [
     *[(f"absolute-{i}", b"GET " + t + b" HTTP/1.1\r\nHost: a\r\n\r\n", True) for i, t in enumerate((
         b"http:/page.html", b"http:", b"http:?x=1", b"http:///page.html", b"http:page.html",
         b"HTTP://a/page.html", b"http://a/page.htm\xb8", b"ftp://a/page.html", b"foo:/page.html",
+        b"http://a:/page.html",
         b"a:b/page.html", b"http://u@a/page.html", b"http://a/page.html#f"))],
     # whitespace in a request line (Strict); the line logged is rebuilt
     # with single spaces, as ap_parse_request_line rebuilds r->the_request
@@ -167,6 +172,8 @@ CASES = [
           (b"X: a\x01b\r\n", False), (b"X: a\x01b\r\nY: c\r\n", False),
           (b"Expect\x8e 100-continue\r\nAccept: text/*;q=", False),
           (b"Expect\x8e 100-con", True)))],
+    ("bad-field-bare-lf", b"GET /page.html HTTP/1.1\r\nHost: a\r\nRange\x00: bytes=0-1\n", False),
+    ("field-bare-lf", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: y\n", False),
     ("obs-fold-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n"
                            b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("obs-fold-content-length", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\n"
