@@ -14,7 +14,9 @@ shape (line, Host, Connection) since no log reads other fields; requests
 whose query string is a counter (a URL asked once: no stored answer and
 no URL fast path - every request takes the whole pipeline); and
 identical requests sent 16 at a time in one write (pipelining; wrk counts
-each response).
+each response); and a different 1 KB file on every request (a site whose
+files are each asked once: the whole pipeline, and a stat and an open
+every time).
 
 usage: tools/bench/unique_bench.py [--duration 5] [--rounds 2]
 """
@@ -56,13 +58,35 @@ end
 """
 
 
+# One file per request: each round has its own FILES_PER_ROUND files
+# (more than Apache or apyche serve in a run; nginx, faster, wraps round).
+FILES_LUA = """\
+counter = 0
+request = function()
+   counter = counter + 1
+   return wrk.format(nil, "/many/f" .. (@BASE@ + counter % @SPAN@) .. ".html")
+end
+"""
+FILES_PER_ROUND = 60_000
+
+
+def make_files(site: Path, count: int) -> None:
+    many = site / "many"
+    many.mkdir()
+    body = b"x" * 1023 + b"\n"
+    for i in range(count):
+        path = many / f"f{i}.html"
+        path.write_bytes(body)
+        os.utime(path, (1_600_000_000, 1_600_000_000))   # old: no weak ETag
+
+
 def wrk(port: int, duration: int, extra: list[str]) -> float:
     return wrk_rps(port, "/10k.html", duration, extra=extra, prefix=["taskset", "-c", "1"])
 
 
-KINDS = ("same", "token", "unique", "url", "pipelined")
+KINDS = ("same", "token", "unique", "url", "pipelined", "files")
 HEADINGS = ("identical requests", "Connection: keep-alive", "unique requests",
-            "unique URLs", "16 pipelined per write")
+            "unique URLs", "16 pipelined per write", "unique files (1 KB)")
 
 
 def main() -> int:
@@ -74,6 +98,10 @@ def main() -> int:
     os.chmod(run, 0o755)
     try:
         make_site(run)
+        make_files(run / "site", FILES_PER_ROUND * opts.rounds)
+        for r in range(opts.rounds):
+            (run / f"files{r}.lua").write_text(FILES_LUA.replace(
+                "@BASE@", str(r * FILES_PER_ROUND)).replace("@SPAN@", str(FILES_PER_ROUND)))
         script = run / "unique.lua"
         script.write_text(LUA)
         urls = run / "urls.lua"
@@ -92,9 +120,10 @@ def main() -> int:
                 for i in range(len(names)):
                     name = names[(i + r) % len(names)]
                     port = procs[name][1]
+                    per_file = ["-s", str(run / f"files{r}.lua")]
                     for kind, extra in zip(KINDS, ([], ["-H", "Connection: keep-alive"],
                                                    ["-s", str(script)], ["-s", str(urls)],
-                                                   ["-s", str(pipeline)])):
+                                                   ["-s", str(pipeline)], per_file)):
                         results.setdefault((name, kind), []).append(
                             wrk(port, opts.duration, extra))
         finally:
@@ -109,7 +138,8 @@ def main() -> int:
                 rate = statistics.median(results[(name, kind)])
                 cells.append(f"{rate:,.0f} (x{rate / base[kind]:.2f})")
             print(f"| {name} | " + " | ".join(cells) + " |")
-        print(f"\nkeep-alive GET /10k.html, wrk -t1 -c50 on CPU 1, servers on CPU 0; "
+        print(f"\nkeep-alive GET /10k.html (unique files: /many/fN.html), "
+              f"wrk -t1 -c50 on CPU 1, servers on CPU 0; "
               f"medians of {opts.rounds} rounds x {opts.duration} s; ratio to Apache")
     finally:
         shutil.rmtree(run, ignore_errors=True)
