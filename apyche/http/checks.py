@@ -9,9 +9,8 @@ closes the connection, so no body can be smuggled) and Expect (417).
 
 from __future__ import annotations
 
-import re
-
 import functools
+import re
 import socket
 
 

@@ -1055,8 +1055,6 @@ _LEVELS = {"emerg": 0, "alert": 1, "crit": 2, "error": 3, "warn": 4, "notice": 5
            "info": 6, "debug": 7}
 
 
-
-
 def _entry_body(entry: StaticEntry, method: str):
     """The body a fast-path entry answers *method* with, or None when the
     answer no longer holds.  A small file's bytes are kept and validated at
