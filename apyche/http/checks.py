@@ -21,11 +21,26 @@ from .response import HttpError
 NO_TOKENS: frozenset = frozenset()
 
 
+# What ends a token for ap_find_token (T_HTTP_TOKEN_STOP): separators,
+# controls, space - and octets >= 0x80 (Apache 2.4.71 takes "clos\xe3"
+# for "close").
+_TOKEN_STOP = re.compile(r'[\x00-\x20\x7f-\xff()<>@,;:\\"/\[\]?={}]+')
+
+
 def connection_tokens(value: str | None) -> set[str]:
-    """The Connection header's tokens, lower-cased."""
+    """The Connection header's tokens, lower-cased, as ap_find_token finds
+    them - which compares only as many characters as the header's token
+    has, so any prefix of "close" or "keep-alive" ("c", "clo", "keep")
+    counts as that token (asked of Apache 2.4.71): those are added."""
     if not value:
         return set()
-    return {t.strip().lower() for t in value.split(",")}
+    tokens = {t for t in _TOKEN_STOP.split(value.lower()) if t}
+    for t in tuple(tokens):
+        if "close".startswith(t):
+            tokens.add("close")
+        if "keep-alive".startswith(t):
+            tokens.add("keep-alive")
+    return tokens
 
 
 def check_request(request: Request, cycle, version: str, policy: ConnectionPolicy,

@@ -15,6 +15,11 @@ LENIENCIES = dict(
     # Bytes after a request that will close the connection are ignored, not
     # an error (we stop parsing after such a request anyway).
     lenient_data_after_close=True,
+    # Whether a request keeps the connection is ours to decide (Apache's
+    # ap_find_token takes "keep" for "keep-alive", llhttp does not): llhttp
+    # parses on after every message, and the connection stops parsing after
+    # one that closes (HttpProtocol.on_message_complete).
+    lenient_keep_alive=True,
     # "HTTP/1.2" etc.: Apache serves them as HTTP/1.1.
     lenient_version=True,
     # "chunked, chunked", or two Transfer-Encoding: chunked headers: Apache

@@ -317,8 +317,8 @@ def _header_fault_due(message: bytes, strict: bool) -> bool:
         try:
             parser.feed_data(message[start:nl + 1])
         except HttpParserError:
-            if strict and message[nl - 1:nl] != b"\r":
-                return True
+            if start == 0 or (strict and message[nl - 1:nl] != b"\r"):
+                return True       # the request line itself, or a bare LF
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
 
@@ -556,10 +556,11 @@ class HttpProtocol(asyncio.Protocol):
             end = data.find(b"\r\n\r\n")
             if 0 <= end < len(data) - 4:
                 # pipelined: stored requests at the start are answered here
-                data = self._answer_pipelined(data, end)
-                if not data:
+                rest = self._answer_pipelined(data, end)
+                if not rest:
                     return
-                after_request = True
+                after_request = len(rest) < len(data)
+                data = rest
         if self._parse_stopped:
             if self._closing and self._timer_kind == "linger":
                 self._linger_read()

@@ -188,6 +188,13 @@ CASES = [
       for i, te in enumerate((b"chunked, chunked", b"chunked\r\nTransfer-Encoding: chunked",
                               b"chunked, gzip, chunked", b"chunked, gzip", b"gzip",
                               b"chunked\r\nTransfer-Encoding: gzip", b"gzip, chunked"))],
+    # Connection tokens as ap_find_token matches them: a prefix counts
+    *[(f"connection-{i}", b"GET /page.html HTTP/" + version + b"\r\nHost: a\r\nConnection: " + v +
+       b"\r\n\r\nGET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
+      for i, (version, v) in enumerate((
+          (b"1.1", b"clo"), (b"1.1", b"c"), (b"1.1", b"clos\xe3"), (b"1.1", b"closed"),
+          (b"1.1", b"x, clo"), (b"1.0", b"keep"), (b"1.0", b"k"), (b"1.0", b"keep-al"),
+          (b"1.0", b"kept")))],
     # a chunk size beyond an off_t: 413
     ("chunk-size-overflow", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                             b"10000000000000000\r\n", False),

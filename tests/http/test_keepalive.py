@@ -3,6 +3,8 @@ HTTP/1.0 keep-alive and the headers Apache sends for each (ap_set_keepalive)."""
 
 import time
 
+import pytest
+
 from apyche.http import ConnectionPolicy
 
 from .conftest import Conn, get
@@ -93,6 +95,30 @@ def test_connection_close_request(server):
     status, h, _ = c.send(get(extra=b"Connection: close\r\n")).response()
     assert h["connection"] == "close"
     assert c.is_closed()
+
+
+# ap_find_token compares only as many characters as the header's token
+# has, so Apache 2.4.71 takes any prefix of "close" or "keep-alive" for it
+# (and a non-ASCII octet ends a token).
+@pytest.mark.parametrize("value", [b"clo", b"c", b"clos\xe3", b"x, CLO"])
+def test_a_prefix_of_close_closes(server, value):
+    c = Conn(server.port)
+    status, h, _ = c.send(get(extra=b"Connection: " + value + b"\r\n")).response()
+    assert h["connection"] == "close"
+    assert c.is_closed()
+
+
+def test_a_longer_token_than_close_keeps_the_connection(server):
+    c = Conn(server.port)
+    status, h, _ = c.send(get(extra=b"Connection: closed\r\n")).response()
+    assert "connection" not in h and not c.is_closed(0.1)
+
+
+@pytest.mark.parametrize("value", [b"keep", b"k", b"keep-al", b"keep-alive\xe3"])
+def test_a_prefix_of_keep_alive_keeps_an_http10_connection(server, value):
+    c = Conn(server.port)
+    status, h, _ = c.send(b"GET /x HTTP/1.0\r\nConnection: " + value + b"\r\n\r\n").response()
+    assert h["connection"] == "Keep-Alive"
 
 
 def test_handler_asking_to_close(server):

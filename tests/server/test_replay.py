@@ -491,3 +491,18 @@ def test_blank_lines_after_stored_requests_in_one_read_are_lenient(make_site):
             assert c.read_response().status == 200
         c.send(one + b"\n\r\n\n" + one)
         assert [c.read_response().status for _ in range(2)] == [200, 200]
+
+
+def test_blank_lines_before_a_stored_request_are_still_counted(make_site):
+    """A read that starts with blank lines is read_request_line's even when
+    the request after them is a stored one: the eleventh is a 400."""
+    live = make_site(ONE_FILE, {"a.txt": "a\n"})
+    for p in live.docroot.rglob("*"):
+        age(p)
+    one = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with live.conn() as c:
+        for _ in range(3):        # stored from here on
+            c.send(one)
+            assert c.read_response().status == 200
+        c.send(b"\r\n" * 11 + one)
+        assert c.read_response().status == 400
