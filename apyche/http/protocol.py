@@ -49,9 +49,9 @@ running Debian apache2 2.4):
   MaxKeepAliveRequests; the request after max=1 gets "Connection: close".
 * "Connection: close" is sent whenever the connection will close.
 * Statuses 400 408 411 413 414 500 501 503 always close.
-* A timeout before a complete request line closes silently; a timeout
-  inside the header block answers 408 (``read_request_line`` vs
-  ``ap_get_mime_headers_core``).
+* A timeout before a complete request line closes silently (logged as a
+  408 on a connection's first request); a timeout inside the header block
+  answers 408 (``read_request_line`` vs ``ap_get_mime_headers_core``).
 * HTTP/1.1 without Host -> 400 (also for the absolute-form, which Apache
   checks by protocol == 1.1 && !Host).  Two Host fields -> 400.
 * Expect other than "100-continue" -> 417.  "100 Continue" is sent when the
@@ -626,7 +626,17 @@ class HttpProtocol(asyncio.Protocol):
                     self._stash = b"\r"
                     return b""
                 if data[i + 1] != 10:
-                    self._blank_line_error(b"", "CR not followed by LF before the request line")
+                    # a line that is not blank, judged once its LF is there
+                    self._blank_lines_read = count
+                    eol = data.find(b"\n", i)
+                    if eol < 0:
+                        self._wait_for_more(data[i:])
+                    else:
+                        line = data[i:eol]
+                        self._blank_line_error(
+                            logged_line(line[:-1] if line.endswith(b"\r") else line,
+                                        strict=self.policy.strict),
+                            "CR not followed by LF before the request line")
                     return b""
                 i += 2
             elif c == 10:
@@ -646,7 +656,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _blank_line_error(self, line: bytes, why: str) -> None:
         """Apache's 400 for the blank lines before a request line; it logs
-        the line it refused (a bare LF), else an empty one."""
+        the line it refused (a bare LF, or a line rebuilt from what follows
+        a lone CR), else an empty one."""
         request = Request("", "", "", None, "1.0", [], self.client, self.server)
         request.start_time = time.time()
         request.the_request = line.decode("latin-1")
@@ -1835,11 +1846,18 @@ class HttpProtocol(asyncio.Protocol):
         else:
             # idle, keep-alive wait, incomplete request line, stalled body
             # discard: close without a response, as Apache does - but an
-            # unfinished line that filled Apache's line buffer is logged,
-            # cut to it, as a 408 nobody was sent.
-            if (self._in_head and not self._line_done and self.on_complete is not None
-                    and max(len(self._stash), len(self._url)) > self._limit_line + 1):
-                request = self._partial_request(408)
+            # unfinished line is logged as a 408 nobody was sent: cut to
+            # Apache's line buffer when it filled it, else as "-" on a
+            # connection's first request (ap_read_request logs a timed-out
+            # line only when !keepalives)
+            if self._in_head and not self._line_done and self.on_complete is not None:
+                request = None
+                if max(len(self._stash), len(self._url)) > self._limit_line + 1:
+                    request = self._partial_request(408)
+                elif self._completed_msgs == 0:
+                    request = Request("", "", "", None, "1.0", [], self.client, self.server)
+                    request.start_time = time.time()
+                    request.the_request = "-"
                 if request is not None:
                     self.on_complete(request, Response(408, []), 0, 0.0)
             self._closing = True

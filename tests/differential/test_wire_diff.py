@@ -203,6 +203,11 @@ CASES = [
       for name, lead in (("crlf", b"\r\n"), ("ten", b"\r\n" * 10), ("eleven", b"\r\n" * 11),
                          ("bare-lf", b"\n"), ("crlf-lf", b"\r\n\n"), ("cr-cr", b"\r\r\n"))],
     ("blank-lines-only", b"\r\n\r\n", True),
+    ("blank-cr-unfinished", b"\rE", False),
+    ("blank-cr-unfinished-eof", b"\rE", True),
+    ("blank-cr-line", b"\rE\r\n", False),
+    ("line-unfinished-open", b"GET /page.html HTTP/1.1", False),
+    ("line-unfinished-open-second", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\nGET /page.html", False),
     ("blank-lines-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n\n\r\n\n"
                               b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", True),
     # the server's pong

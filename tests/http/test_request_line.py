@@ -264,3 +264,9 @@ def test_a_run_of_spaces_in_a_pipelined_line_is_400_after_the_first_answer(serve
     (b"GET /x HTTP/1.1\x01", b"GET /x HTTP/1.1"), (b"\tG/ET /x", b"G"), (b" ", b"")])
 def test_logged_line_is_rebuilt_as_apache_rebuilds_it(line, logged):
     assert logged_line(line) == logged
+
+
+def test_a_cr_before_other_than_lf_is_judged_when_the_line_ends(server):
+    c = Conn(server.port).send(b"\rE")
+    assert not c.is_closed(timeout=0.3) and c.buf == b""
+    assert c.send(b"\r\n").response()[0] == 400
