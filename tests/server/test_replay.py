@@ -477,32 +477,24 @@ def test_pipelined_repeats_answer_and_log_in_order(make_site):
         '11 "GET /a.txt HTTP/1.1" 200 2']   # a closing answer does not count (%k)
 
 
-def test_blank_lines_after_stored_requests_in_one_read_are_lenient(make_site):
-    """Blank lines that follow a request in the same read are
-    ap_check_pipeline's, which takes a bare LF - also when the request
-    before them was answered from the stored ones."""
+_ONE = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+@pytest.mark.parametrize("sent,statuses", [
+    # blank lines that follow a request in the same read are
+    # ap_check_pipeline's, which takes a bare LF - also after a request
+    # answered from the stored ones
+    (_ONE + b"\n\r\n\n" + _ONE, [200, 200]),
+    # a read that starts with them is read_request_line's, also before a
+    # stored request: the eleventh is a 400
+    (b"\r\n" * 11 + _ONE, [400])])
+def test_blank_lines_around_stored_requests(make_site, sent, statuses):
     live = make_site(ONE_FILE, {"a.txt": "a\n"})
     for p in live.docroot.rglob("*"):
         age(p)
-    one = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
     with live.conn() as c:
         for _ in range(3):        # stored from here on
-            c.send(one)
+            c.send(_ONE)
             assert c.read_response().status == 200
-        c.send(one + b"\n\r\n\n" + one)
-        assert [c.read_response().status for _ in range(2)] == [200, 200]
-
-
-def test_blank_lines_before_a_stored_request_are_still_counted(make_site):
-    """A read that starts with blank lines is read_request_line's even when
-    the request after them is a stored one: the eleventh is a 400."""
-    live = make_site(ONE_FILE, {"a.txt": "a\n"})
-    for p in live.docroot.rglob("*"):
-        age(p)
-    one = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"
-    with live.conn() as c:
-        for _ in range(3):        # stored from here on
-            c.send(one)
-            assert c.read_response().status == 200
-        c.send(b"\r\n" * 11 + one)
-        assert c.read_response().status == 400
+        c.send(sent)
+        assert [c.read_response().status for _ in statuses] == statuses
