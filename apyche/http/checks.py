@@ -14,6 +14,7 @@ import re
 import socket
 
 
+from ..semantics.uri import split_authority
 from .limits import ConnectionPolicy
 from .request import Request
 from .response import HttpError
@@ -254,13 +255,7 @@ def _absolute_form(request: Request) -> HttpError | None:
     scheme, _, rest = target.partition(":")
     authority = None
     if rest[:2] == "//":
-        rest = rest[2:]
-        end = len(rest)
-        for stop in "/?#":
-            i = rest.find(stop)
-            if 0 <= i < end:
-                end = i
-        authority, rest = rest[:end], rest[end:]
+        authority, rest = split_authority(rest[2:])
         if "@" in authority:
             return HttpError(400, "URI must not contain a username/password")
         if authority.endswith(":"):

@@ -85,6 +85,14 @@ class ConnectionPolicy:
         return (self.limit_request_line, self.limit_request_field_size - 2,
                 self.limit_request_fields or _NO_LIMIT)
 
+    @property
+    def max_head_bytes(self) -> int:
+        """The most bytes a head may take before it is refused whole: the
+        line's buffer and, for each field allowed and the blank line, a
+        field's buffer and its CRLF."""
+        fields = self.limit_request_fields or _NO_LIMIT
+        return self.limit_request_line + 2 + (fields + 1) * (self.limit_request_field_size + 4)
+
     def __post_init__(self) -> None:
         for name in ("keep_alive_timeout", "timeout", "lingering_read_timeout", "lingering_max"):
             if getattr(self, name) < 0:

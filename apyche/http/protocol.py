@@ -875,9 +875,7 @@ class HttpProtocol(asyncio.Protocol):
         """Keep a head whose request line is whole, to parse it again with
         the next read (EOF first: 400, as inside any header block) - as
         long as it stays within what a head may take."""
-        p = self.policy
-        if len(rest) > p.limit_request_line + 2 + (self._limit_fields + 1) * (
-                p.limit_request_field_size + 4):
+        if len(rest) > self.policy.max_head_bytes:
             self._protocol_error(HttpError(400, "Size of a request header field exceeds "
                                                 "server limit."))
             return
@@ -955,15 +953,13 @@ class HttpProtocol(asyncio.Protocol):
             self._head_bytes += len(data)
         elif head_only:
             self._head_bytes = len(data)
-        p = self.policy
         if not self._line_done and self._url_last:
             nl = data.rfind(b"\n")
             if nl >= 0 and nl > data.rfind(self._url_last):
                 self._line_done = True
                 if self._line_finished():
                     return
-        limit = p.limit_request_line + 2 + (self._limit_fields + 1) * (p.limit_request_field_size + 4)
-        if self._head_bytes > limit:
+        if self._head_bytes > self.policy.max_head_bytes:
             self._protocol_error(HttpError(414 if not self._line_done else 400,
                                            "Size of a request header field exceeds server limit."))
 

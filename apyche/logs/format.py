@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+from ..semantics.uri import split_authority
+
 __all__ = [
     "APACHE_FORMATS", "DEBIAN_FORMATS", "DEFAULT_LOG_FORMAT", "LogFormat",
     "LogFormatError", "LogRecord", "compile_format", "connection_status",
@@ -383,12 +385,7 @@ def mask_request_line(line: str) -> str:
     scheme, sep, rest = target.partition("://")
     if not sep:
         return line
-    end = len(rest)
-    for ch in "/?#":
-        i = rest.find(ch)
-        if 0 <= i < end:
-            end = i
-    authority, tail = rest[:end], rest[end:]
+    authority, tail = split_authority(rest)
     userinfo, at, hostport = authority.rpartition("@")
     if not at or ":" not in userinfo:
         return line

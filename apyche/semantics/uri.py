@@ -135,6 +135,17 @@ _SCHEME_RE = re.compile(rb"^([A-Za-z][A-Za-z0-9+.\-]*):")
 _NOT_VCHAR = re.compile(rb"[\x00-\x20\x7f]")   # ap_scan_vchar_obstext stops there
 
 
+def split_authority(rest: str) -> tuple[str, str]:
+    """What follows a URI's "//", split as apr_uri_parse splits it: the
+    authority, up to the first "/", "?" or "#", and the rest."""
+    end = len(rest)
+    for stop in "/?#":
+        i = rest.find(stop, 0, end)
+        if i >= 0:
+            end = i
+    return rest[:end], rest[end:]
+
+
 DEFAULT_LIMIT_REQUEST_LINE = 8190   # LimitRequestLine default (include/httpd.h)
 
 

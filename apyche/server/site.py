@@ -780,7 +780,7 @@ class Site:
         if etag:
             headers.append(("ETag", etag))
         ranges_header = plan.ranges_header
-        if any(k.lower() in _VALIDATOR_NAMES for k, _ in req.raw_headers):
+        if _fast_host(req) is _VALIDATED:
             decision = decide(_Headers(req), method=method, length=st.st_size, etag=etag,
                               last_modified=last_modified,
                               request_time=ex.start_us // 1_000_000,
