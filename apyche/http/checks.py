@@ -44,6 +44,11 @@ def connection_tokens(value: str | None) -> set[str]:
     return tokens
 
 
+# Apache's "error-notes" for a head over its limits, which its 400 page prints
+FIELD_TOO_LONG = "Size of a request header field exceeds server limit."
+TOO_MANY_FIELDS = "The number of request header fields exceeds this server's limit."
+
+
 def check_request(request: Request, cycle, version: str, policy: ConnectionPolicy,
                   limit_field: int, limit_fields: int) -> HttpError | None:
     """The checks Apache makes on a parsed head (``ap_read_request``,
@@ -59,11 +64,11 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
     clen = tenc = expect = conn = host = None
     raw = request._raw
     if len(raw) > limit_fields:
-        return HttpError(400, "The number of request header fields exceeds this server's limit.")
+        return HttpError(400, TOO_MANY_FIELDS, shown=True)
     for name, value in raw:
         n = len(name)
         if n + len(value) > limit_field:
-            return HttpError(400, "Size of a request header field exceeds server limit.")
+            return HttpError(400, FIELD_TOO_LONG, shown=True)
         if n == 4:
             if name.lower() == b"host":
                 hosts += 1
@@ -116,8 +121,11 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         return HttpError(400, "Unrecognized protocol")
     if hosts != 1:
         if hosts > 1:
-            return HttpError(400, "multiple Host headers")
-        if not old and (request.host_from_target is None or version == "1.1"):
+            if request.host_from_target is None:
+                # apr_table_merge makes them one "a, b": not a hostname
+                return HttpError(400, "multiple Host headers")
+            # the target's host is r->hostname: no Host header is read
+        elif not old and (request.host_from_target is None or version == "1.1"):
             return HttpError(400, "client sent HTTP/1.1 request without hostname")
     elif not host.strip() and not old and request.host_from_target is None:
         # "Host:" with no value leaves r->hostname unset: 400 for >= 1.1

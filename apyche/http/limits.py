@@ -79,10 +79,13 @@ class ConnectionPolicy:
     @property
     def head_limits(self) -> tuple[int, int, int]:
         """LimitRequestLine, LimitRequestFieldSize and LimitRequestFields as
-        the protocol checks a parsed head: the field size is of name and
-        value, without the ": " between them; no limit on fields is a
-        number no head reaches."""
-        return (self.limit_request_line, self.limit_request_field_size - 2,
+        the protocol checks a parsed head.  Apache's line reader takes a
+        field line of up to LimitRequestFieldSize + 1 bytes (asked: 8191
+        with the default); llhttp hands over name and value without what
+        lies between, taken to be ": " as clients send it, so name and value
+        may have the limit minus one.  No limit on fields is a number no
+        head reaches."""
+        return (self.limit_request_line, self.limit_request_field_size - 1,
                 self.limit_request_fields or _NO_LIMIT)
 
     @property

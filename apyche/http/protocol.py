@@ -121,7 +121,7 @@ from typing import Awaitable, Callable
 from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInvalidMethodError,
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
-from .checks import check_request, connection_tokens
+from .checks import FIELD_TOO_LONG, check_request, connection_tokens
 from .limits import ConnectionPolicy
 from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
@@ -305,9 +305,9 @@ def _header_fault_due(message: bytes, strict: bool) -> bool:
     """Has Apache read far enough into *message* (a head llhttp refused
     after its request line) to refuse it?  It takes a header line only
     with the next one (which may continue it), so a bad field is refused
-    once a whole line follows it - or at once when the line ends in a bare
-    LF under Strict, which its line reader refuses.  Found by parsing line
-    by line: an error path only."""
+    once a whole line follows it - or at once when its line reader refuses
+    the line itself: a bare LF under Strict, or a NUL (APR_EINVAL).  Found
+    by parsing line by line: an error path only."""
     parser = request_parser(_NO_CALLBACKS)
     start = 0
     while True:
@@ -317,13 +317,23 @@ def _header_fault_due(message: bytes, strict: bool) -> bool:
         try:
             parser.feed_data(message[start:nl + 1])
         except HttpParserError:
-            if start == 0 or (strict and message[nl - 1:nl] != b"\r"):
-                return True       # the request line itself, or a bare LF
+            if start == 0 or (strict and message[nl - 1:nl] != b"\r") \
+                    or b"\0" in message[start:nl]:
+                return True       # the request line, or a line refused whole
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
 
 
 _NO_CALLBACKS = object()
+
+
+def _noted(req: Request | None, error: HttpError) -> None:
+    """Keep an error's note with the request it answers: for the error log,
+    and for the page when it is Apache's error-notes."""
+    if req is not None and error.note:
+        req.error_note = error.note
+        if error.shown:
+            req.page_note = error.note
 
 
 def _split_pipelined(queue, data: bytes) -> None:
@@ -876,8 +886,7 @@ class HttpProtocol(asyncio.Protocol):
         the next read (EOF first: 400, as inside any header block) - as
         long as it stays within what a head may take."""
         if len(rest) > self.policy.max_head_bytes:
-            self._protocol_error(HttpError(400, "Size of a request header field exceeds "
-                                                "server limit."))
+            self._protocol_error(HttpError(400, FIELD_TOO_LONG, shown=True))
             return
         self._restart_parser()
         self._stash = rest
@@ -894,10 +903,18 @@ class HttpProtocol(asyncio.Protocol):
         if rest is None:
             self._protocol_error(HttpError(400, why))
             return
-        line_end = rest.find(b"\n") + 1
-        if not line_end or _OBS_FOLD.search(rest, line_end - 2) is None:
+        eol = rest.find(b"\n")
+        if eol < 0 or _OBS_FOLD.search(rest, eol - 1) is None:
             self._rejected_line(rest, why)    # no fold: a bad field
             return
+        line = rest[:eol]
+        verdict = judge(line, strict=self.policy.strict)
+        if verdict.simple or verdict.status is not None or self._line_too_long(line):
+            # Apache judges the request line before it reads a header: a
+            # simple request is answered, a bad line refused, folds or not
+            self._rejected_line(rest, why)
+            return
+        line_end = eol + 1
         end = rest.find(b"\r\n\r\n")
         if end < 0:
             self._wait_for_head(rest)
@@ -960,8 +977,23 @@ class HttpProtocol(asyncio.Protocol):
                 if self._line_finished():
                     return
         if self._head_bytes > self.policy.max_head_bytes:
-            self._protocol_error(HttpError(414 if not self._line_done else 400,
-                                           "Size of a request header field exceeds server limit."))
+            line_done = self._line_done
+            self._protocol_error(HttpError(400 if line_done else 414, FIELD_TOO_LONG,
+                                           shown=line_done))
+        elif (self._line_done and data[-1:] == b"\n"
+              and self._head_bytes > self._limit_field and self._last_line_too_long(data)):
+            # a field line over the limit is refused once it is read, though
+            # llhttp hands it over only when the next line begins
+            self._protocol_error(HttpError(400, FIELD_TOO_LONG, shown=True))
+
+    def _last_line_too_long(self, data: bytes) -> bool:
+        """Is the line *data* ends with (a partial head's) longer than
+        Apache's line reader takes (LimitRequestFieldSize + 1)?"""
+        if b"\n" not in data[:-1] and self._replay is not None:
+            data = b"".join(self._replay)      # the line began in an earlier read
+        start = data.rfind(b"\n", 0, len(data) - 1) + 1
+        length = len(data) - start - 1 - (data[-2:-1] == b"\r")
+        return length > self.policy.limit_request_field_size + 1
 
     def _line_finished(self) -> bool:
         """The request line of the head being read has ended (the rest of
@@ -1023,8 +1055,25 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         # Limits are checked once the head is complete (checks.check_request);
-        # until then _after_partial_head bounds the bytes a head may take.
+        # until then _after_partial_head bounds the bytes a head may take -
+        # except a field over LimitRequestFieldSize: Apache's line reader
+        # refuses it once its line is read, before any later line arrives.
+        if len(name) + len(value) > self._limit_field and self._method_registered():
+            raise HttpError(400, FIELD_TOO_LONG, shown=True)
         self._headers.append((name, value))
+
+    def _method_registered(self) -> bool:
+        """Whether the head's method passes RegisteredMethods (Apache's 501
+        for one that does not comes before it reads any header; here
+        check_request gives it once the head is whole)."""
+        known = self.policy.registered_methods
+        if known is None:
+            return True
+        method = self._method_override
+        if method is None:
+            m = self._parser.get_method()
+            method = _METHODS.get(m) or m.decode("ascii")
+        return method in known
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -1240,8 +1289,7 @@ class HttpProtocol(asyncio.Protocol):
                 try:
                     result = self.handler(req)
                 except HttpError as exc:
-                    if exc.note:
-                        req.error_note = exc.note
+                    _noted(req, exc)
                     result = self._render_error(exc.status, req)
                 except Exception:
                     log.exception("handler failed for %r", req)
@@ -1265,8 +1313,7 @@ class HttpProtocol(asyncio.Protocol):
         req = cycle.request
         cycle.t0 = req.start_time if req is not None and req.start_time else time.time()
         if cycle.error is not None:
-            if req is not None and cycle.error.note:
-                req.error_note = cycle.error.note
+            _noted(req, cycle.error)
             self._send(cycle, self._render_error(cycle.error.status, req))
             return
         self._served += 1
@@ -1285,8 +1332,7 @@ class HttpProtocol(asyncio.Protocol):
             if not isinstance(response, Response):
                 raise TypeError(f"handler returned {type(response).__name__}, not Response")
         except HttpError as exc:
-            if exc.note:
-                req.error_note = exc.note
+            _noted(req, exc)
             response = self._render_error(exc.status, req)
         except ClientDisconnected:
             self._finish(cycle, Response(400), 0)

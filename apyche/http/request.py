@@ -137,6 +137,7 @@ class Request:
     connection_kept = False
     keep_alive_max = 100
     error_note: str | None = None
+    page_note: str | None = None      # the error page's "error-notes"
     # The request line as sent, when the protocol refused it (a bad
     # version): what request_line reports instead of the parts.
     the_request: str | None = None

@@ -121,15 +121,19 @@ class Response:
 
 class HttpError(Exception):
     """Raised by the protocol (or a handler) to answer with ``status``.
-    ``note`` is Apache's "error-notes": a human explanation for logs/pages.
-    ``simple``: found after the request was taken as an HTTP/0.9 simple
-    request, so its page goes out as a simple response (the body alone)."""
+    ``note`` is a human explanation for logs; ``shown``: it is also
+    Apache's "error-notes", which its error page prints (a header field or
+    a field count over the limit).  ``simple``: found after the request was
+    taken as an HTTP/0.9 simple request, so its page goes out as a simple
+    response (the body alone)."""
 
-    def __init__(self, status: int, note: str = "", *, simple: bool = False) -> None:
+    def __init__(self, status: int, note: str = "", *, simple: bool = False,
+                 shown: bool = False) -> None:
         super().__init__(status, note)
         self.status = status
         self.note = note
         self.simple = simple
+        self.shown = shown
 
 
 # ---------------------------------------------------------------------------
@@ -186,7 +190,7 @@ _MESSAGES = {
 
 def default_error_response(status: int, request=None) -> Response:
     reason = REASONS.get(status, "Error")
-    msg = _MESSAGES.get(status, "")
+    msg = _MESSAGES.get(status, "") + (getattr(request, "page_note", None) or "")
     body = (
         '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n'
         f"<html><head>\n<title>{status} {html.escape(reason)}</title>\n</head><body>\n"

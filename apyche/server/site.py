@@ -957,7 +957,7 @@ class Site:
         ex.settings = self.settings[0]
         if request is not None:
             self._inflight[id(request)] = ex
-        return self.canned(ex, status, [])
+        return self.canned(ex, status, [], notes=getattr(request, "page_note", None))
 
     def finish(self, ex: Exchange, response: Response) -> Response:
         """Every answer's last step: mod_headers' Header directives."""

@@ -178,6 +178,31 @@ CASES = [
                            b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False),
     ("obs-fold-content-length", b"POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 3\r\n\r\n"
                                 b"abc", False),
+    # the request line is judged before any header: folds after it wait
+    ("fold-after-simple-request", b"GET /page.html\r\nX: a\r\n b\r\n", False),
+    ("fold-after-bad-line", b"GET  /page.html HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n", False),
+    # a line the line reader refuses whole is refused at once, without
+    # the next line: one over LimitRequestFieldSize + 1 bytes, one with a NUL
+    ("field-at-limit", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 8188 + b"\r\n\r\n",
+     True),
+    ("field-over-limit", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 8189 + b"\r\n\r\n",
+     True),
+    ("field-over-limit-line-end", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 9000
+     + b"\r\n", False),
+    ("field-over-limit-then-partial", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 9000
+     + b"\r\nY", False),
+    ("field-over-limit-folded", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 8000
+     + b"\r\n " + b"b" * 1000 + b"\r\n\r\n", True),
+    ("fields-over-limit", b"GET /page.html HTTP/1.1\r\nHost: a\r\n"
+     + b"".join(b"X%d: y\r\n" % i for i in range(101)) + b"\r\n", True),
+    ("field-nul-then-partial", b"GET /page.html HTTP/1.1\r\nHost: a\r\nC\x00onnection: close\r\n\r",
+     False),
+    # an absolute target's host is r->hostname: Host headers are not read
+    ("host-twice-absolute", b"GET http://a/page.html HTTP/1.1\r\nHost: b\r\nHost: c\r\n\r\n",
+     True),
+    ("host-twice-absolute-empty", b"GET http://a/page.html HTTP/1.1\r\nHost: b\r\nHost: \r\n\r\n",
+     True),
+    ("host-twice", b"GET /page.html HTTP/1.1\r\nHost: b\r\nHost: c\r\n\r\n", True),
     # "*" is OPTIONS's alone: refused before any header is read
     ("star-get-unfinished-head", b"GET * HTTP/1.1\r\nHost: a", False),
     ("star-unknown-method-line", b"OPTS * HTTP/1.1\r\n", False),

@@ -130,6 +130,55 @@ def test_small_limits(make_server):
                      b"6\r\n012345\r\n6\r\n6789ab\r\n0\r\n\r\n") == 413
 
 
+def test_a_field_line_may_have_the_limit_plus_one_bytes(make_server):
+    # Apache's line reader takes a field line of LimitRequestFieldSize + 1
+    # bytes (asked: "X: " and 8188 octets under the default 8190)
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=50))
+    def status_of(raw):
+        return Conn(srv.port).send(raw).response()[0]
+    assert status_of(get("/", extra=b"X: " + b"b" * 48 + b"\r\n")) == 200
+    assert status_of(get("/", extra=b"X: " + b"b" * 49 + b"\r\n")) == 400
+
+
+@pytest.mark.parametrize("tail", [b"\r\n", b"\r\nY", b"\r\nY: z\r\n"])
+def test_a_field_over_the_limit_is_refused_once_its_line_is_read(make_server, tail):
+    # Apache refuses the line as it reads it: no later line, nor the blank
+    # line, is waited for; its page says why (the request's error-notes)
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=50, timeout=30))
+    c = Conn(srv.port)
+    status, _, body = c.send(b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"b" * 60 + tail).response()
+    assert status == 400
+    assert b"Size of a request header field exceeds server limit." in body
+
+
+def test_too_many_fields_page_says_why(make_server):
+    srv = make_server(policy=ConnectionPolicy(limit_request_fields=3))
+    status, _, body = Conn(srv.port).send(get("/", extra=b"A: 1\r\nB: 2\r\nC: 3\r\n")).response()
+    assert status == 400
+    assert b"The number of request header fields exceeds this server's limit." in body
+
+
+def test_other_400s_page_has_no_notes(server):
+    status, _, body = Conn(server.port).send(get("/", extra=b"NoColon\r\n")).response()
+    assert status == 400 and b"exceeds" not in body
+
+
+@pytest.mark.parametrize("tail", [b"\r\n", b"\r\n\r"])
+def test_a_field_with_a_nul_is_refused_once_its_line_is_read(server, tail):
+    # the line reader refuses a line holding a NUL (APR_EINVAL) at once;
+    # other bad fields wait for the next line, which may continue them
+    c = Conn(server.port)
+    assert c.send(b"GET / HTTP/1.1\r\nHost: a\r\nC\x00onnection: close" + tail).response()[0] == 400
+
+
+def test_an_absolute_target_makes_host_headers_unread(server):
+    # r->hostname comes from the target, so two Host headers are no fault;
+    # without one they merge into "a, b", which is not a hostname
+    two = b"Host: b\r\nHost: c\r\n\r\n"
+    assert Conn(server.port).send(b"GET http://a/x HTTP/1.1\r\n" + two).response()[0] == 200
+    assert Conn(server.port).send(b"GET /x HTTP/1.1\r\n" + two).response()[0] == 400
+
+
 def test_no_limit_on_the_number_of_fields(make_server):
     srv = make_server(policy=ConnectionPolicy(limit_request_fields=0))
     fields = b"".join(b"X-%d: v\r\n" % i for i in range(300))

@@ -67,6 +67,18 @@ def test_simple_request_reads_no_header_block(server):
     assert server.wait_completed(1)[0][0].headers == []
 
 
+@pytest.mark.parametrize("head", [b"X: a\r\n b\r\n", b"X: a\r\n b"])
+def test_simple_request_is_answered_before_folds_after_it(server, head):
+    # a fold in the same read sends the parse to the fold path, which
+    # judges the request line first, as Apache does before any header
+    assert Conn(server.port).send(b"GET /x\r\n" + head).read_to_eof() == b"hello /x"
+
+
+def test_a_bad_line_is_refused_before_folds_after_it(server):
+    c = Conn(server.port).send(b"GET  /x HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n")
+    assert c.response()[0] == 400
+
+
 def test_simple_request_with_a_trailing_space(server):
     # llhttp refuses the line; Apache takes it as a simple request
     assert Conn(server.port).send(b"GET /x \r\n").read_to_eof() == b"hello /x"
