@@ -981,18 +981,23 @@ class HttpProtocol(asyncio.Protocol):
             self._protocol_error(HttpError(400 if line_done else 414, FIELD_TOO_LONG,
                                            shown=line_done))
         elif (self._line_done and data[-1:] == b"\n"
-              and self._head_bytes > self._limit_field and self._last_line_too_long(data)):
+              and self._head_bytes > self._limit_field and self._last_field_too_long()):
             # a field line over the limit is refused once it is read, though
             # llhttp hands it over only when the next line begins
             self._protocol_error(HttpError(400, FIELD_TOO_LONG, shown=True))
 
-    def _last_line_too_long(self, data: bytes) -> bool:
-        """Is the line *data* ends with (a partial head's) longer than
-        Apache's line reader takes (LimitRequestFieldSize + 1)?"""
-        if b"\n" not in data[:-1] and self._replay is not None:
-            data = b"".join(self._replay)      # the line began in an earlier read
-        start = data.rfind(b"\n", 0, len(data) - 1) + 1
-        length = len(data) - start - 1 - (data[-2:-1] == b"\r")
+    def _last_field_too_long(self) -> bool:
+        """Is the last line of the partial head just read a header line
+        longer than Apache's line reader takes (LimitRequestFieldSize + 1)?
+        (False when the head's bytes are not at hand: on_header judges the
+        field once the next line begins.)"""
+        head = self._message_in(b"".join(self._replay)) if self._replay is not None else None
+        if not head:
+            return False
+        start = head.rfind(b"\n", 0, len(head) - 1) + 1
+        if start == 0:
+            return False                    # the request line (LimitRequestLine's)
+        length = len(head) - start - 1 - (head[-2:-1] == b"\r")
         return length > self.policy.limit_request_field_size + 1
 
     def _line_finished(self) -> bool:

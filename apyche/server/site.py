@@ -22,7 +22,6 @@ work is lookups in caches, a stat or two, and the answer.
 
 from __future__ import annotations
 
-import copy
 import errno
 import os
 import stat
@@ -109,6 +108,13 @@ class Exchange:
     byte_probes: tuple | None = None
     allow_lookups: bool = True
     remote_host: str | None = None     # %h / REMOTE_HOST when looked up
+
+    def shallow_copy(self) -> "Exchange":
+        """A copy sharing this one's values (copy.copy without its generic
+        reduce protocol: several microseconds on a fast-path request)."""
+        ex = object.__new__(Exchange)
+        ex.__dict__.update(self.__dict__)
+        return ex
 
 
 def _server_banner(tokens: str) -> str:
@@ -211,7 +217,7 @@ class Site:
         body = _entry_body(entry, request.method)
         if body is None:
             return None
-        ex = copy.copy(first)
+        ex = first.shallow_copy()
         ex.request = request
         ex.query = request.query
         ex.start_us = int(request.start_time * 1e6) or time.time_ns() // 1000

@@ -151,6 +151,22 @@ def test_a_field_over_the_limit_is_refused_once_its_line_is_read(make_server, ta
     assert b"Size of a request header field exceeds server limit." in body
 
 
+def test_a_field_over_the_limit_across_reads(make_server):
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=50, timeout=30))
+    c = Conn(srv.port).send(b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"b" * 30)
+    time.sleep(0.1)
+    assert c.send(b"b" * 30 + b"\r\n").response()[0] == 400
+
+
+def test_a_long_request_line_is_not_a_long_field(make_server):
+    # a request line LimitRequestLine allows, longer than a field may be,
+    # ending a read: it is no header line
+    srv = make_server(policy=ConnectionPolicy(limit_request_line=400, limit_request_field_size=50))
+    c = Conn(srv.port).send(b"GET /" + b"a" * 300 + b" HTTP/1.1\r\n")
+    time.sleep(0.1)
+    assert c.send(b"Host: a\r\n\r\n").response()[0] == 200
+
+
 def test_too_many_fields_page_says_why(make_server):
     srv = make_server(policy=ConnectionPolicy(limit_request_fields=3))
     status, _, body = Conn(srv.port).send(get("/", extra=b"A: 1\r\nB: 2\r\nC: 3\r\n")).response()
