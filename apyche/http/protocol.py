@@ -1005,8 +1005,9 @@ class HttpProtocol(asyncio.Protocol):
         the head has not): judge it now, as Apache does before it reads any
         header - a line over LimitRequestLine is 414, a line without a
         protocol is a simple request, answered without waiting for a blank
-        line llhttp would want, and "*" is only OPTIONS's.  True when that
-        ended the parse."""
+        line llhttp would want, a line llhttp took but Apache does not (a
+        run of spaces under Strict, "HTTP/0.9" spelt out) is 400, and "*"
+        is only OPTIONS's.  True when that ended the parse."""
         if self._replay is None:
             return False
         rest = self._message_in(b"".join(self._replay))
@@ -1019,6 +1020,9 @@ class HttpProtocol(asyncio.Protocol):
             return True
         verdict = judge(line, strict=self.policy.strict)
         if not verdict.simple:
+            if verdict.status is not None:
+                self._protocol_error(HttpError(verdict.status, verdict.reason))
+                return True
             if verdict.target == "*" and verdict.method != "OPTIONS":
                 # ap_read_request refuses "*" for any other method before
                 # it reads a header

@@ -154,6 +154,10 @@ CASES = [
         b"GET  /page.html HTTP/1.1", b"GET /page.html  HTTP/1.1", b"GET /page.html HTTP/1.1 ",
         b"GET /page.html HTTP/1.1\t", b"\tGET /page.html HTTP/1.1", b"GET\r", b"GET /page.html\t",
         b"GET\x0b", b"GET /page.html HTTP/1.1 junk"))],
+    # ... judged once the line ends, before any header (a partial head)
+    *[(f"whitespace-partial-{i}", line + b"\r\n", False) for i, line in enumerate((
+        b"GET  /page.html HTTP/1.1", b"OPTIONX  * HTTP/1.1", b"FOO  /page.html HTTP/1.1\r\nHost: a",
+        b"GET /page.html HTTP/0.9"))],
     ("whitespace-in-header-value", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a  b\r\n\r\n",
      False),
     ("whitespace-second-pipelined", b"GET /page.html HTTP/1.1\r\nHost: a\r\n\r\n"

@@ -74,6 +74,12 @@ def test_simple_request_is_answered_before_folds_after_it(server, head):
     assert Conn(server.port).send(b"GET /x\r\n" + head).read_to_eof() == b"hello /x"
 
 
+@pytest.mark.parametrize("line", [b"GET  /x HTTP/1.1", b"OPTIONX  * HTTP/1.1", b"GET /x HTTP/0.9"])
+def test_a_line_llhttp_takes_but_apache_refuses_is_400_before_the_head_ends(server, line):
+    c = Conn(server.port).send(line + b"\r\nHost: a\r\n")
+    assert c.response()[0] == 400
+
+
 def test_a_bad_line_is_refused_before_folds_after_it(server):
     c = Conn(server.port).send(b"GET  /x HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n")
     assert c.response()[0] == 400
