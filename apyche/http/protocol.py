@@ -53,7 +53,8 @@ running Debian apache2 2.4):
   408 on a connection's first request); a timeout inside the header block
   answers 408 (``read_request_line`` vs ``ap_get_mime_headers_core``).
 * HTTP/1.1 without Host -> 400 (also for the absolute-form, which Apache
-  checks by protocol == 1.1 && !Host).  Two Host fields -> 400.
+  checks by protocol == 1.1 && !Host).  Two Host fields -> 400, unless the
+  target is absolute: its host is r->hostname and no Host field is read.
 * Expect other than "100-continue" -> 417.  "100 Continue" is sent when the
   handler first reads the body (or calls ``request.discard_body()``, which
   is what Apache's default handler does for GET); a handler that does
@@ -76,7 +77,9 @@ running Debian apache2 2.4):
 * "Host:" with an empty value is a missing host (400 for >= HTTP/1.1).
 * A request line is judged as Apache judges it once its line end is
   there (http/requestline.py) whenever llhttp cannot: a line llhttp
-  refuses, or one without a protocol.  Before the line end, the client's
+  refuses, one without a protocol, one with a run of spaces, and any line
+  whose head is not whole yet (Apache judges it before it reads a
+  header).  Before the line end, the client's
   EOF is silence; a finished line over LimitRequestLine (its CR may take
   the last byte) is 414 before any other verdict; an unfinished one only
   past UNFINISHED_LINE_SLACK more.
@@ -85,18 +88,28 @@ running Debian apache2 2.4):
   is read.  HEAD, POST or any method but GET (Strict), "HTTP/0.9" spelt
   out and HttpProtocolOptions Require1.0 get a full 1.x 400 (Apache's
   rrl_failed).
+* Header lines as ``ap_get_mime_headers_core`` reads them: each with the
+  next, which may continue it (obs-fold is joined), so a bad field is 400
+  once a whole line follows it; a line the line reader refuses - longer
+  than LimitRequestFieldSize + 1 bytes, holding a NUL, ending in a bare LF
+  under Strict - is 400 as soon as it is read.  A field or a field count
+  over its limit puts Apache's error-notes on the 400 page.
 * EOF inside a header block is 400 (inside the request line: silence).
 * TRACE is answered here (TraceEnable): message/http echo, 413 with a body,
   405 when disabled.
 * Responses always say "HTTP/1.1".
 
-Known differences from Apache (llhttp is stricter in places):
+Known differences from Apache:
 
-* obsolete line folding in a header (obs-fold) -> 400; Apache folds it.
-* "GET  /x HTTP/1.1" (excess whitespace in a line llhttp accepts) is
-  served; Apache's strict parser answers 400.  The hot path never sees the
-  raw line (only lines llhttp refuses or finds no protocol in are
-  re-judged).
+* a field line's length is taken as name + ": " + value (llhttp hands
+  over neither the separator nor the blanks around a value): a line at
+  LimitRequestFieldSize + 1 or + 2 bytes without the space, or with more
+  blanks, is judged a byte off.
+* more than 10 blank lines pipelined after a request in the same read are
+  skipped (Apache's ap_check_pipeline closes the connection).
+* a chunk size beyond an off_t is 413 as soon as llhttp sees the 17th
+  digit; Apache waits for the line.  A 16-digit size at or above 2**63 is
+  taken as a size to wait for (Apache: 413).
 * a 417 carries "Connection: close" (Apache closes without saying so).
 * an unknown method or raw-octet target right behind more than REPLAY_MAX
   (64 KiB) of a previous message that arrived over several reads cannot be
