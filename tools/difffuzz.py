@@ -1,7 +1,7 @@
 """Differential fuzzing: mutated requests to Apache and apyche on the same
 config and files, and the status codes each answered.
 
-    python tools/difffuzz.py [--seed N] [--count N] [--show N] [--out FILE]
+    python tools/difffuzz.py [--seed N] [--count N] [--wide] [--show N] [--out FILE]
 
 Both servers are the bench harness's (tools/bench/benchproc.py: Apache's
 event MPM and one apyche worker on the same Apache config, site from
@@ -53,6 +53,22 @@ SEEDS = [
     b"GET /nope/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     b"GET /1k.html\r\n",
 ]
+# --wide adds these: persistent and pipelined HTTP/1.0 and 1.1, bodies with
+# 100-continue, chunk extensions and trailers, ranges with If-Range,
+# absolute targets with ports, TRACE and methods the default handler refuses
+WIDE_SEEDS = [
+    b"GET /10k.html HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /1k.html HTTP/1.0\r\n\r\n",
+    b"GET /1k.html HTTP/1.1\r\nHost: a\r\n\r\nGET /10k.html HTTP/1.1\r\nHost: a\r\n"
+    b"Connection: close\r\n\r\n",
+    b"GET /10k.html HTTP/1.1\r\nHost: a\r\nRange: bytes=0-0,-1\r\nIf-Range: \"x\"\r\n\r\n",
+    b"POST /10k.html HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\nabc",
+    b"GET http://a:80/10k.html HTTP/1.1\r\nHost: a:80\r\n\r\n",
+    b"TRACE / HTTP/1.1\r\nHost: a\r\nMax-Forwards: 0\r\n\r\n",
+    b"PUT /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n",
+    b"DELETE /10k.html HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    b"HEAD /1k.html HTTP/1.0\r\nIf-Modified-Since: Sun, 06 Nov 2094 08:49:37 GMT\r\n\r\n",
+]
 JUNK = [b"\x00", b"\xff", b"\r", b"\n", b" ", b":", b"%", b"%00", b"..", b"/", b"\t", b"\r\n",
         b"HTTP/9.9", b"Content-Length: 99999999999999999999\r\n",
         b"Transfer-Encoding: gzip, chunked\r\n", b"Host: \r\n", b"Range: bytes=-0,5-2,,\r\n",
@@ -76,14 +92,15 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(b)
 
 
-def cases(seed: int, count: int) -> list[tuple[bytes, bool]]:
+def cases(seed: int, count: int, wide: bool = False) -> list[tuple[bytes, bool]]:
     rng = random.Random(seed)
+    seeds = SEEDS + WIDE_SEEDS if wide else SEEDS
     out = []
     for _ in range(count):
         if rng.random() < 0.85:
-            data = mutate(rng, rng.choice(SEEDS))
+            data = mutate(rng, rng.choice(seeds))
         else:
-            data = mutate(rng, rng.choice(SEEDS)) + mutate(rng, rng.choice(SEEDS))
+            data = mutate(rng, rng.choice(seeds)) + mutate(rng, rng.choice(seeds))
         out.append((data, rng.random() < 0.7))
     return out
 
@@ -153,18 +170,20 @@ def main() -> int:
     ap.add_argument("--show", type=int, default=20, help="groups to print")
     ap.add_argument("--out", help="write every differing case here")
     ap.add_argument("--replay", help="send the cases of an --out file again")
+    ap.add_argument("--wide", action="store_true",
+                    help="mutate WIDE_SEEDS too (a seed's cases differ from those without)")
     args = ap.parse_args()
     if args.replay:
         todo = replayed(args.replay)
     else:
-        todo = cases(args.seed, args.count)
+        todo = cases(args.seed, args.count, args.wide)
     answers = answer_all(todo)
     groups: dict = collections.defaultdict(list)
     for case, a, b in zip(todo, answers["apache"], answers["apyche"]):
         if a != b:
             groups[(a, b)].append(case)
     total = sum(len(v) for v in groups.values())
-    origin = args.replay or f"seed {args.seed}"
+    origin = args.replay or f"seed {args.seed}{' (wide)' if args.wide else ''}"
     print(f"{origin}: {len(todo)} cases, {total} answered differently")
     for (a, b), found in sorted(groups.items(), key=lambda kv: -len(kv[1]))[:args.show]:
         data, eof = found[0]

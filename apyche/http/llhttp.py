@@ -27,6 +27,9 @@ LENIENCIES = dict(
     # llhttp refuses any coding after "chunked"; checks.check_request still
     # refuses every value whose final coding is not "chunked".
     lenient_transfer_encoding=True,
+    # "5 \r\n" and "5\t;ext\r\n": Apache's chunk-size parser skips blanks
+    # after the size (RFC 9112's BWS before a chunk extension).
+    lenient_spaces_after_chunk_size=True,
 )
 
 

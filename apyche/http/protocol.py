@@ -110,6 +110,11 @@ Known differences from Apache:
 * a chunk size beyond an off_t is 413 as soon as llhttp sees the 17th
   digit; Apache waits for the line.  A 16-digit size at or above 2**63 is
   taken as a size to wait for (Apache: 413).
+* any other fault in a chunked body (a bad size, no CRLF after the data, a
+  bad trailer) is 400 as soon as llhttp sees it; Apache waits for the end
+  of the line (for a trailer, of the line after it).  A chunk extension
+  must be llhttp's token[=value]; Apache takes any text without control
+  characters there ("5; a=b", "5;").
 * a 417 carries "Connection: close" (Apache closes without saying so).
 * an unknown method or raw-octet target right behind more than REPLAY_MAX
   (64 KiB) of a previous message that arrived over several reads cannot be

@@ -97,6 +97,16 @@ def test_a_final_chunked_coding_is_one_chunked_body(server, te):
     assert c.response()[0] == 200
 
 
+@pytest.mark.parametrize("size_line", [b"3 ", b"3\t", b"3  ;x=y", b"3\t;x=y"])
+def test_blanks_after_a_chunk_size_are_taken(server, size_line):
+    # Apache's chunk-size parser skips blanks after the size (BWS)
+    c = Conn(server.port)
+    c.send(b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n"
+           + size_line + b"\r\nabc\r\n0 \r\n\r\n" + get("/next"))
+    assert c.response()[:3:2] == (200, b"abc")
+    assert c.response()[0] == 200
+
+
 def test_gzip_then_chunked_is_accepted(server):
     c = Conn(server.port)
     status, h, body = c.send(b"POST /count HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip, chunked\r\n\r\n"
