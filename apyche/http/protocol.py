@@ -55,10 +55,13 @@ running Debian apache2 2.4):
 * HTTP/1.1 without Host -> 400 (also for the absolute-form, which Apache
   checks by protocol == 1.1 && !Host).  Two Host fields -> 400, unless the
   target is absolute: its host is r->hostname and no Host field is read.
-* Expect other than "100-continue" -> 417.  "100 Continue" is sent when the
-  handler first reads the body (or calls ``request.discard_body()``, which
-  is what Apache's default handler does for GET); a handler that does
-  neither leaves ``expecting_100`` set and the connection closes.
+* Expect other than "100-continue" -> 417, once a body has been read and
+  thrown away (ap_die discards it first); a fault or EOF in that body is a
+  400 whose page names the 417 (%b counts both pages).  "100 Continue" is
+  sent when the handler first reads the body (or calls
+  ``request.discard_body()``, which is what Apache's default handler does
+  for GET); a handler that does neither leaves ``expecting_100`` set and
+  the connection closes.
 * Transfer-Encoding whose last coding is not chunked -> 400 (Apache checks
   in ``ap_read_request``).  Content-Length together with chunked: the body
   is read as chunked, Content-Length is ignored and the connection closes
@@ -245,6 +248,9 @@ class _Cycle:
     response: Response | None = None
     conn_tokens: frozenset | set = frozenset()
     raw: bytes | None = None   # the whole read, when it held just this request
+    # its error is answered once its body is read and thrown away, as
+    # ap_die discards it first; a fault in the body, or its end, is a 400
+    after_body = False
 
     def __init__(self, request: Request | None, error: HttpError | None = None) -> None:
         self.request = request
@@ -348,10 +354,20 @@ _NO_CALLBACKS = object()
 def _noted(req: Request | None, error: HttpError) -> None:
     """Keep an error's note with the request it answers: for the error log,
     and for the page when it is Apache's error-notes."""
-    if req is not None and error.note:
-        req.error_note = error.note
-        if error.shown:
-            req.page_note = error.note
+    if req is not None:
+        if error.note:
+            req.error_note = error.note
+            if error.shown:
+                req.page_note = error.note
+        if error.replaced is not None:
+            req.replaced_error = error.replaced
+
+
+def _replacing(error: HttpError, first: HttpError) -> HttpError:
+    """*error*, found in a body read while *first* was being answered (ap_die
+    discards it then): Apache answers *error* with a page that names
+    *first*, and counts both pages as sent."""
+    return HttpError(error.status, error.note, shown=error.shown, replaced=first.status)
 
 
 def _split_pipelined(queue, data: bytes) -> None:
@@ -528,9 +544,14 @@ class HttpProtocol(asyncio.Protocol):
         cur = self._cur
         if cur is not None and cur.body is not None and not cur.body.complete:
             cur.body.fail(ClientDisconnected("client closed before sending the whole body"))
+            if cur.after_body:
+                cur.error = _replacing(HttpError(400, "client closed before sending the "
+                                                      "whole body"), cur.error)
         self._cur = None
         self._parse_stopped = True
         self._closing_after_queue()
+        if self._queue and self._active is None:
+            self._run_queue()
         return True
 
     def pause_writing(self) -> None:
@@ -1150,7 +1171,15 @@ class HttpProtocol(asyncio.Protocol):
         if error is not None:
             cycle.error = error
             self._queue.append(cycle)
-            raise _Stop()
+            if error.status != 417 or not request.has_body:
+                raise _Stop()
+            # Of the errors a head can earn, only 417 leaves the body
+            # readable: Apache discards it before it answers, then closes
+            cycle.after_body = cycle.force_close = True
+            cycle.body = body = BodyReader(self.loop, self.policy.timeout)
+            body.drop()
+            self._cur = cycle
+            return
         if request.has_body and not (method == "CONNECT" and parser.should_upgrade()):
             body = BodyReader(self.loop, self.policy.timeout)
             body.on_first_read = lambda c=cycle: self._on_first_body_read(c)
@@ -1242,6 +1271,8 @@ class HttpProtocol(asyncio.Protocol):
         cur = self._cur
         if cur is not None and cur.body is not None and not cur.body.complete:
             # The error is in the body of a request already queued (bad chunk).
+            if cur.after_body:
+                error = _replacing(error, cur.error)
             cur.body.fail(error)
             if cur is not self._active and not cur.completed:
                 cur.error = error
@@ -1303,6 +1334,8 @@ class HttpProtocol(asyncio.Protocol):
             # the requests it pipelined: resume_writing goes on)
             while self._active is None and queue and not self._lost and not self._paused_writing:
                 cycle = queue[0]
+                if cycle.after_body and not cycle.body.settled:
+                    break
                 self._active = cycle
                 req = cycle.request
                 if self._sb is not None:   # scoreboard hook: writing the response

@@ -71,6 +71,11 @@ class BodyReader:
             self._error = exc
         self._wake()
 
+    @property
+    def settled(self) -> bool:
+        """Whole, or failed: nothing more will come."""
+        return self.complete or self._error is not None
+
     def drop(self) -> None:
         """Stop keeping data: the rest of the body is read and thrown away."""
         self.discard = True
@@ -138,6 +143,7 @@ class Request:
     keep_alive_max = 100
     error_note: str | None = None
     page_note: str | None = None      # the error page's "error-notes"
+    replaced_error: int | None = None  # the status its error answer took over from
     # The request line as sent, when the protocol refused it (a bad
     # version): what request_line reports instead of the parts.
     the_request: str | None = None

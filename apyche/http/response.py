@@ -125,15 +125,17 @@ class HttpError(Exception):
     Apache's "error-notes", which its error page prints (a header field or
     a field count over the limit).  ``simple``: found after the request was
     taken as an HTTP/0.9 simple request, so its page goes out as a simple
-    response (the body alone)."""
+    response (the body alone).  ``replaced``: the error whose answer this
+    one took over (its page says "Additionally, a ... error")."""
 
     def __init__(self, status: int, note: str = "", *, simple: bool = False,
-                 shown: bool = False) -> None:
+                 shown: bool = False, replaced: int | None = None) -> None:
         super().__init__(status, note)
         self.status = status
         self.note = note
         self.simple = simple
         self.shown = shown
+        self.replaced = replaced
 
 
 # ---------------------------------------------------------------------------

@@ -108,6 +108,9 @@ class Exchange:
     byte_probes: tuple | None = None
     allow_lookups: bool = True
     remote_host: str | None = None     # %h / REMOTE_HOST when looked up
+    # What %b counts beyond the bytes sent: the page of an error another
+    # took over from while it was sent (Apache counts both pages).
+    unsent_bytes: int = 0
 
     def shallow_copy(self) -> "Exchange":
         """A copy sharing this one's values (copy.copy without its generic
@@ -963,7 +966,11 @@ class Site:
         ex.settings = self.settings[0]
         if request is not None:
             self._inflight[id(request)] = ex
-        return self.canned(ex, status, [], notes=getattr(request, "page_note", None))
+        first = getattr(request, "replaced_error", None)
+        if first is not None:
+            ex.unsent_bytes = len(self.canned(ex, first, []).body)
+        return self.canned(ex, status, [], recursive=first,
+                           notes=getattr(request, "page_note", None))
 
     def finish(self, ex: Exchange, response: Response) -> Response:
         """Every answer's last step: mod_headers' Header directives."""
@@ -1010,6 +1017,8 @@ class Site:
         start = getattr(request, "start_time", 0)
         start_us = (int(start * 1e6) if start else
                     ex.start_us if ex else end_us - int(duration * 1e6))
+        if ex is not None and ex.unsent_bytes:
+            bytes_sent += ex.unsent_bytes
         record = self.log_record(request, ex, response, bytes_sent, start_us,
                                  request.client, end_us)
         for log, _inherit in logs:

@@ -2,6 +2,7 @@
 answers, and the connection closed cleanly afterwards (a conformance table in
 the spirit of httpd-tests t/apache/http_strict.t)."""
 
+import socket
 import time
 
 import pytest
@@ -105,6 +106,31 @@ def test_blanks_after_a_chunk_size_are_taken(server, size_line):
            + size_line + b"\r\nabc\r\n0 \r\n\r\n" + get("/next"))
     assert c.response()[:3:2] == (200, b"abc")
     assert c.response()[0] == 200
+
+
+def test_an_unknown_expectation_is_answered_after_the_body(server):
+    # Apache discards the body before its 417 (ap_die), then closes
+    c = Conn(server.port).send(b"POST /echo HTTP/1.1\r\n" + H + b"Expect: 100-cnue\r\n"
+                               b"Content-Length: 5\r\n\r\nhe")
+    assert not c.is_closed(timeout=0.3) and c.buf == b""
+    c.send(b"llo" + get("/next"))
+    status, headers, _ = c.response()
+    assert (status, headers["connection"]) == (417, "close")
+    assert c.is_closed()
+
+
+@pytest.mark.parametrize("rest", [b"Content-Length: 5\r\n\r\nhe",
+                                  b"Transfer-Encoding: chunked\r\n\r\n5\r\nhe"])
+def test_an_unknown_expectation_with_a_cut_body_is_400(server, rest):
+    c = Conn(server.port).send(b"POST /echo HTTP/1.1\r\n" + H + b"Expect: 100-cnue\r\n" + rest)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.response()[0] == 400
+
+
+def test_an_unknown_expectation_with_a_bad_chunk_is_400(server):
+    c = Conn(server.port).send(b"POST /echo HTTP/1.1\r\n" + H + b"Expect: 100-cnue\r\n"
+                               b"Transfer-Encoding: chunked\r\n\r\nzz\r\n")
+    assert c.response()[0] == 400
 
 
 def test_gzip_then_chunked_is_accepted(server):
