@@ -58,10 +58,10 @@ running Debian apache2 2.4):
 * Expect other than "100-continue" -> 417, once a body has been read and
   thrown away (ap_die discards it first); a fault or EOF in that body is a
   400 whose page names the 417 (%b counts both pages).  "100 Continue" is
-  sent when the handler first reads the body (or calls
-  ``request.discard_body()``, which is what Apache's default handler does
-  for GET); a handler that does neither leaves ``expecting_100`` set and
-  the connection closes.
+  sent when the handler first reads the body, even one that came with the
+  head (or calls ``request.discard_body()``, which is what Apache's default
+  handler does for GET); a handler that does neither leaves
+  ``expecting_100`` set and the connection closes.
 * Transfer-Encoding whose last coding is not chunked -> 400 (Apache checks
   in ``ap_read_request``).  Content-Length together with chunked: the body
   is read as chunked, Content-Length is ignored and the connection closes
@@ -1318,7 +1318,7 @@ class HttpProtocol(asyncio.Protocol):
         if req is not None and req.expect_100 and not cycle.continue_sent:
             cycle.continue_sent = True
             req.expect_100 = False  # Apache clears r->expecting_100 when it sends 100
-            if cycle.body is not None and not cycle.body.complete and not self._closing:
+            if not self._closing:
                 self.transport.write(CONTINUE)
 
     # ------------------------------------------------------------------

@@ -88,12 +88,17 @@ class BodyReader:
             w.set_result(None)
 
     # -- handler side -------------------------------------------------------
-    async def read_chunk(self) -> bytes:
-        """Return the next chunk, or b"" at the end of the body."""
+    def start(self) -> None:
+        """The handler begins to read (which is when a client waiting for
+        "100 Continue" gets it, as Apache's input filter sends it)."""
         if not self.read_started:
             self.read_started = True
             if self.on_first_read is not None:
                 self.on_first_read()
+
+    async def read_chunk(self) -> bytes:
+        """Return the next chunk, or b"" at the end of the body."""
+        self.start()
         while not self._chunks:
             if self._error is not None:
                 raise self._error

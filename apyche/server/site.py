@@ -369,12 +369,17 @@ class Site:
     # after the answer.
     def _body_pending(self, request, response: Response) -> bool:
         reader = request._body
-        if reader is None or reader.complete:
+        if reader is None:
             return False
         if request.expect_100 and not reader.read_started:
             ex = self._inflight.get(id(request))
             if ex is not None and ex.request is request and not ex.in_handler:
                 return False
+        if reader.complete:
+            # all of it came with the head, but Apache reads it still: a
+            # client waiting for "100 Continue" gets it first
+            reader.start()
+            return False
         return True
 
     async def _answer_after_body(self, request, response: Response) -> Response:

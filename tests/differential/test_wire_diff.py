@@ -228,6 +228,13 @@ CASES = [
     *[(f"chunk-size-blanks-{i}", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
        + line + b"\r\nhello\r\n0\r\n\r\nGET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
       for i, line in enumerate((b"5 ", b"5\t", b"5  ;a=b", b" 5", b"5 x"))],
+    # 100 Continue when the handler phase reads the body, even one that
+    # came whole with the head; none when an answer comes before it
+    *[(f"expect-100-body-sent-{i}", line + b"\r\nHost: a\r\nContent-Length: 3\r\n"
+       b"Expect: 100-continue\r\n\r\nabcGET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)
+      for i, line in enumerate((b"POST /nope HTTP/1.1", b"POST /page.html HTTP/1.1",
+                                b"PUT /page.html HTTP/1.1", b"FOO /page.html HTTP/1.1",
+                                b"POST /denied/f.html HTTP/1.1"))],
     # an unknown expectation: 417 once the body is read and thrown away
     # (ap_die discards it first); a fault or an end in it makes a 400
     *[(f"expect-unknown-body-{i}", b"POST /page.html HTTP/1.1\r\nHost: a\r\nExpect: 100-cnue\r\n"

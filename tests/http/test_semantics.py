@@ -53,6 +53,16 @@ def test_expect_100_continue_sent_when_body_is_read(server):
     assert c.send(get("/x")).response()[2] == b"hello /x"
 
 
+def test_expect_100_continue_sent_even_when_the_body_came_with_the_head(server):
+    # Apache's input filter sends it at the first read, whatever has arrived
+    c = Conn(server.port)
+    c.send(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+           b"hello" + get("/x"))
+    assert c.read_until(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    assert c.response()[::2] == (200, b"hello")
+    assert c.response()[2] == b"hello /x"
+
+
 def test_expect_100_not_sent_when_body_unread_and_connection_closes(server):
     c = Conn(server.port)
     c.send(b"POST /ignored HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
