@@ -117,7 +117,10 @@ Known differences from Apache:
   bad trailer) is 400 as soon as llhttp sees it; Apache waits for the end
   of the line (for a trailer, of the line after it).  A chunk extension
   must be llhttp's token[=value]; Apache takes any text without control
-  characters there ("5; a=b", "5;").
+  characters there ("5; a=b", "5;").  A folded trailer line is 400
+  (Apache joins it as in a head).
+* a lone CR between two requests pipelined in one read is skipped by
+  llhttp; Apache's read_request_line takes it into the next line (400).
 * a 417 carries "Connection: close" (Apache closes without saying so).
 * an unknown method or raw-octet target right behind more than REPLAY_MAX
   (64 KiB) of a previous message that arrived over several reads cannot be
