@@ -946,7 +946,10 @@ class HttpProtocol(asyncio.Protocol):
             self._protocol_error(HttpError(400, why))
             return
         eol = rest.find(b"\n")
-        if eol < 0 or _OBS_FOLD.search(rest, eol - 1) is None:
+        end = rest.find(b"\r\n\r\n")
+        # a fold of this head's (one in a message pipelined after it is
+        # that message's business)
+        if eol < 0 or _OBS_FOLD.search(rest, eol - 1, len(rest) if end < 0 else end + 2) is None:
             self._rejected_line(rest, why)    # no fold: a bad field
             return
         line = rest[:eol]
@@ -957,7 +960,6 @@ class HttpProtocol(asyncio.Protocol):
             self._rejected_line(rest, why)
             return
         line_end = eol + 1
-        end = rest.find(b"\r\n\r\n")
         if end < 0:
             self._wait_for_head(rest)
             return

@@ -71,3 +71,12 @@ def test_eof_after_a_bad_field_is_400(server):
     assert not c.is_closed(timeout=0.3)
     c.sock.shutdown(socket.SHUT_WR)
     assert c.response()[0] == 400
+
+
+@pytest.mark.parametrize("after", [b" /", b"GET /y HTTP/1.1\r\nHost: a\r\nY: a\r\n b\r\n\r\n"])
+def test_a_fold_in_a_later_message_is_not_this_heads(server, after):
+    # a bad field, then a fold pipelined behind the head: the bad field is
+    # a 400 (the fold was taken for this head's and the head parsed again
+    # and again until the recursion limit, answering nothing)
+    c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\nX: a\x19b\r\n\r\n" + after)
+    assert c.response()[0] == 400
