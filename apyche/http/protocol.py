@@ -118,7 +118,8 @@ Known differences from Apache:
   of the line (for a trailer, of the line after it).  A chunk extension
   must be llhttp's token[=value]; Apache takes any text without control
   characters there ("5; a=b", "5;").  A folded trailer line is 400
-  (Apache joins it as in a head).
+  (Apache joins it as in a head), and so is a trailer llhttp reads as a
+  header it checks (a Content-Length that overflows); Apache ignores it.
 * a lone CR between two requests pipelined in one read is skipped by
   llhttp; Apache's read_request_line takes it into the next line (400).
 * a 417 carries "Connection: close" (Apache closes without saying so).
@@ -328,13 +329,14 @@ def _header_parts(headers) -> tuple:
             wants_close, safe)
 
 
-def _header_fault_due(message: bytes, strict: bool) -> bool:
+def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
     """Has Apache read far enough into *message* (a head llhttp refused
     after its request line) to refuse it?  It takes a header line only
     with the next one (which may continue it), so a bad field is refused
     once a whole line follows it - or at once when its line reader refuses
-    the line itself: a bare LF under Strict, or a NUL (APR_EINVAL).  Found
-    by parsing line by line: an error path only."""
+    the line itself: a bare LF under Strict, a NUL (APR_EINVAL), or more
+    than *max_line* bytes (APR_ENOSPC).  Found by parsing line by line: an
+    error path only."""
     parser = request_parser(_NO_CALLBACKS)
     start = 0
     while True:
@@ -344,8 +346,9 @@ def _header_fault_due(message: bytes, strict: bool) -> bool:
         try:
             parser.feed_data(message[start:nl + 1])
         except HttpParserError:
-            if start == 0 or (strict and message[nl - 1:nl] != b"\r") \
-                    or b"\0" in message[start:nl]:
+            line = message[start:nl]
+            if start == 0 or (strict and line[-1:] != b"\r") or b"\0" in line \
+                    or len(line) - line.endswith(b"\r") > max_line:
                 return True       # the request line, or a line refused whole
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
@@ -819,7 +822,8 @@ class HttpProtocol(asyncio.Protocol):
         verdict = judge(line, strict=self.policy.strict)
         if verdict.simple and verdict.status is None:
             self._simple_request(verdict)
-        elif verdict.status is None and not _header_fault_due(rest, self.policy.strict):
+        elif verdict.status is None and not _header_fault_due(
+                rest, self.policy.strict, self.policy.limit_request_field_size + 1):
             self._wait_for_head(rest)
         else:
             self._protocol_error(HttpError(400, verdict.reason or why))

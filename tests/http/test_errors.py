@@ -457,3 +457,13 @@ def test_raw_target_split_across_reads(server):
 def test_control_characters_in_target_still_rejected(server):
     c = Conn(server.port)
     assert c.send(b"GET /a\x7fb HTTP/1.1\r\nHost: a\r\n\r\n").response()[0] == 400
+
+
+def test_a_bad_field_over_the_limit_is_refused_once_its_line_is_read(make_server):
+    # a line without a colon waits for the next line (which may continue
+    # it), unless the line reader already refused it for its length
+    srv = make_server(policy=ConnectionPolicy(limit_request_field_size=50, timeout=30))
+    c = Conn(srv.port).send(b"GET / HTTP/1.1\r\nHost: a\r\n" + b"A" * 52 + b"\r\n")
+    assert c.response()[0] == 400
+    c = Conn(srv.port).send(b"GET / HTTP/1.1\r\nHost: a\r\n" + b"A" * 51 + b"\r\n")
+    assert not c.is_closed(timeout=0.3) and c.buf == b""
