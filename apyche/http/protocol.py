@@ -120,6 +120,9 @@ Known differences from Apache:
   characters there ("5; a=b", "5;").  A folded trailer line is 400
   (Apache joins it as in a head), and so is a trailer llhttp reads as a
   header it checks (a Content-Length that overflows); Apache ignores it.
+* a request-target Apache's ap_parse_request_line refuses (a scheme
+  without "//" and a relative path, a fragment, userinfo) is refused once
+  the head is whole (checks.check_request), not when the line ends.
 * a lone CR between two requests pipelined in one read is skipped by
   llhttp; Apache's read_request_line takes it into the next line (400).
 * a 417 carries "Connection: close" (Apache closes without saying so).
