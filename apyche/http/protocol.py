@@ -1021,12 +1021,10 @@ class HttpProtocol(asyncio.Protocol):
             self._head_bytes += len(data)
         elif head_only:
             self._head_bytes = len(data)
-        if not self._line_done and self._url_last:
-            nl = data.rfind(b"\n")
-            if nl >= 0 and nl > data.rfind(self._url_last):
-                self._line_done = True
-                if self._line_finished():
-                    return
+        if not self._line_done and self._url_last and self._line_ended(data):
+            self._line_done = True
+            if self._line_finished():
+                return
         if self._head_bytes > self.policy.max_head_bytes:
             line_done = self._line_done
             self._protocol_error(HttpError(400 if line_done else 414, FIELD_TOO_LONG,
@@ -1036,6 +1034,18 @@ class HttpProtocol(asyncio.Protocol):
             # a field line over the limit is refused once it is read, though
             # llhttp hands it over only when the next line begins
             self._protocol_error(HttpError(400, FIELD_TOO_LONG, shown=True))
+
+    def _line_ended(self, data: bytes) -> bool:
+        """Has the request line of the head being read ended, now that
+        *data* is read?  Its message's bytes hold an LF.  (Without them at
+        hand: an LF after the last of the target llhttp handed over.)"""
+        if b"\n" not in data:
+            return False
+        if self._replay is not None:
+            rest = self._message_in(b"".join(self._replay))
+            if rest is not None:
+                return b"\n" in rest
+        return data.rfind(b"\n") > data.rfind(self._url_last)
 
     def _last_field_too_long(self) -> bool:
         """Is the last line of the partial head just read a header line
@@ -1261,7 +1271,8 @@ class HttpProtocol(asyncio.Protocol):
                     version = self._parser.get_http_version()
             except Exception:
                 return None
-            target = self._url.decode("latin-1")
+            target = self._url if self._target_override is None else self._target_override
+            target = target.decode("latin-1")     # as sent, not llhttp's stand-in
         elif line:
             words = line.split(b" ")
             method = words[0].decode("latin-1")

@@ -176,6 +176,10 @@ CASES = [
           (b"X: a\x01b\r\n", False), (b"X: a\x01b\r\nY: c\r\n", False),
           (b"Expect\x8e 100-continue\r\nAccept: text/*;q=", False),
           (b"Expect\x8e 100-con", True)))],
+    # EOF in a head whose last line holds the target's last bytes: the line had ended
+    *[(f"eof-head-target-again-{i}", data, True) for i, data in enumerate((
+        b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/", b"GET /page.html HTTP/1.1\r\nHost: /page.html",
+        b"GET /p\x81ge.html HTTP/1.1\r\nHost: a\r\nX:/"))],
     ("bad-field-over-limit", b"GET /page.html HTTP/1.1\r\nHost: a\r\n" + b"A" * 8192 + b"\r\n", False),
     ("bad-field-fold-after-head", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a\x19b\r\n\r\n /", False),
     ("bad-field-bare-lf", b"GET /page.html HTTP/1.1\r\nHost: a\r\nRange\x00: bytes=0-1\n", False),

@@ -467,3 +467,14 @@ def test_a_bad_field_over_the_limit_is_refused_once_its_line_is_read(make_server
     assert c.response()[0] == 400
     c = Conn(srv.port).send(b"GET / HTTP/1.1\r\nHost: a\r\n" + b"A" * 51 + b"\r\n")
     assert not c.is_closed(timeout=0.3) and c.buf == b""
+
+
+@pytest.mark.parametrize("head", [b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/",
+                                  b"GET /a HTTP/1.1\r\nHost: /a",
+                                  b"GET /a\x81b HTTP/1.1\r\nHost: a\r\nX:/"])
+def test_eof_in_a_head_whose_last_line_repeats_the_target_is_400(server, head):
+    # the request line had ended (an LF in the message), however the last
+    # line of the read ends: EOF inside the header block is Apache's 400
+    c = Conn(server.port).send(head)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.response()[0] == 400
