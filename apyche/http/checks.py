@@ -50,12 +50,14 @@ TOO_MANY_FIELDS = "The number of request header fields exceeds this server's lim
 
 
 def check_request(request: Request, cycle, version: str, policy: ConnectionPolicy,
-                  limit_field: int, limit_fields: int) -> HttpError | None:
+                  limit_fields: int) -> HttpError | None:
     """The checks Apache makes on a parsed head (``ap_read_request``,
     ``ap_check_request_header``), in its order; the first failure is the
     answer.  Also notes what the head says about the connection: the
     client's persistence intent (``request.keep_alive``), its Connection
-    tokens and whether a CL+TE request must close it (``cycle``)."""
+    tokens and whether a CL+TE request must close it (``cycle``).  A field
+    over LimitRequestFieldSize never gets here: the protocol refuses it as
+    its line is read (HttpProtocol.on_header)."""
     known = policy.registered_methods   # a request-line check: first
     if known is not None and request.method not in known:
         return HttpError(501, f"Unrecognized HTTP method: '{request.method}' "
@@ -67,8 +69,6 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
         return HttpError(400, TOO_MANY_FIELDS, shown=True)
     for name, value in raw:
         n = len(name)
-        if n + len(value) > limit_field:
-            return HttpError(400, FIELD_TOO_LONG, shown=True)
         if n == 4:
             if name.lower() == b"host":
                 hosts += 1

@@ -89,6 +89,11 @@ class ConnectionPolicy:
                 self.limit_request_fields or _NO_LIMIT)
 
     @property
+    def max_field_line(self) -> int:
+        """The longest header line (CRLF aside) Apache's line reader takes."""
+        return self.limit_request_field_size + 1
+
+    @property
     def max_head_bytes(self) -> int:
         """The most bytes a head may take before it is refused whole: the
         line's buffer and, for each field allowed and the blank line, a

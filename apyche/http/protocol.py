@@ -351,7 +351,7 @@ def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
         except HttpParserError:
             line = message[start:nl]
             if start == 0 or (strict and line[-1:] != b"\r") or b"\0" in line \
-                    or len(line) - line.endswith(b"\r") > max_line:
+                    or _line_length(line) > max_line:
                 return True       # the request line, or a line refused whole
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
@@ -360,16 +360,9 @@ def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
 _NO_CALLBACKS = object()
 
 
-def _noted(req: Request | None, error: HttpError) -> None:
-    """Keep an error's note with the request it answers: for the error log,
-    and for the page when it is Apache's error-notes."""
-    if req is not None:
-        if error.note:
-            req.error_note = error.note
-            if error.shown:
-                req.page_note = error.note
-        if error.replaced is not None:
-            req.replaced_error = error.replaced
+def _line_length(line: bytes) -> int:
+    """A line's length as Apache's line reader counts it: without its CR."""
+    return len(line) - line.endswith(b"\r")
 
 
 def _replacing(error: HttpError, first: HttpError) -> HttpError:
@@ -826,7 +819,7 @@ class HttpProtocol(asyncio.Protocol):
         if verdict.simple and verdict.status is None:
             self._simple_request(verdict)
         elif verdict.status is None and not _header_fault_due(
-                rest, self.policy.strict, self.policy.limit_request_field_size + 1):
+                rest, self.policy.strict, self.policy.max_field_line):
             self._wait_for_head(rest)
         else:
             self._protocol_error(HttpError(400, verdict.reason or why))
@@ -834,7 +827,7 @@ class HttpProtocol(asyncio.Protocol):
     def _line_too_long(self, line: bytes) -> bool:
         """LimitRequestLine: Apache's line buffer holds the limit plus the
         CRLF, and a line whose LF alone overflows it still fits."""
-        return len(line) - line.endswith(b"\r") > self._limit_line + 1
+        return _line_length(line) > self._limit_line + 1
 
     def _simple_request(self, verdict: LineVerdict) -> None:
         """An HTTP/0.9 simple request (a line without a protocol): Apache
@@ -849,8 +842,7 @@ class HttpProtocol(asyncio.Protocol):
                           self.client, self.server)
         request.start_time = time.time()
         cycle = _Cycle(request)
-        cycle.error = check_request(request, cycle, "0.9", self.policy, self._limit_field,
-                                    self._limit_fields)
+        cycle.error = check_request(request, cycle, "0.9", self.policy, self._limit_fields)
         self._queue.append(cycle)
         self._stop_parsing()
 
@@ -1035,31 +1027,34 @@ class HttpProtocol(asyncio.Protocol):
             # llhttp hands it over only when the next line begins
             self._protocol_error(HttpError(400, FIELD_TOO_LONG, shown=True))
 
+    def _current_head(self) -> bytes | None:
+        """The bytes of the head being read, when they are at hand (see
+        _failing_message)."""
+        return self._message_in(b"".join(self._replay)) if self._replay is not None else None
+
     def _line_ended(self, data: bytes) -> bool:
         """Has the request line of the head being read ended, now that
         *data* is read?  Its message's bytes hold an LF.  (Without them at
         hand: an LF after the last of the target llhttp handed over.)"""
         if b"\n" not in data:
             return False
-        if self._replay is not None:
-            rest = self._message_in(b"".join(self._replay))
-            if rest is not None:
-                return b"\n" in rest
+        head = self._current_head()
+        if head is not None:
+            return b"\n" in head
         return data.rfind(b"\n") > data.rfind(self._url_last)
 
     def _last_field_too_long(self) -> bool:
         """Is the last line of the partial head just read a header line
-        longer than Apache's line reader takes (LimitRequestFieldSize + 1)?
-        (False when the head's bytes are not at hand: on_header judges the
-        field once the next line begins.)"""
-        head = self._message_in(b"".join(self._replay)) if self._replay is not None else None
+        longer than Apache's line reader takes?  (False when the head's
+        bytes are not at hand: on_header judges the field once the next
+        line begins.)"""
+        head = self._current_head()
         if not head:
             return False
         start = head.rfind(b"\n", 0, len(head) - 1) + 1
         if start == 0:
             return False                    # the request line (LimitRequestLine's)
-        length = len(head) - start - 1 - (head[-2:-1] == b"\r")
-        return length > self.policy.limit_request_field_size + 1
+        return _line_length(head[start:-1]) > self.policy.max_field_line
 
     def _line_finished(self) -> bool:
         """The request line of the head being read has ended (the rest of
@@ -1069,9 +1064,7 @@ class HttpProtocol(asyncio.Protocol):
         line llhttp would want, a line llhttp took but Apache does not (a
         run of spaces under Strict, "HTTP/0.9" spelt out) is 400, and "*"
         is only OPTIONS's.  True when that ended the parse."""
-        if self._replay is None:
-            return False
-        rest = self._message_in(b"".join(self._replay))
+        rest = self._current_head()
         eol = rest.find(b"\n") if rest is not None else -1
         if eol < 0:
             return False
@@ -1124,10 +1117,9 @@ class HttpProtocol(asyncio.Protocol):
             raise HttpError(414)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        # Limits are checked once the head is complete (checks.check_request);
-        # until then _after_partial_head bounds the bytes a head may take -
-        # except a field over LimitRequestFieldSize: Apache's line reader
-        # refuses it once its line is read, before any later line arrives.
+        # A field over LimitRequestFieldSize is refused here: Apache's line
+        # reader refuses it once its line is read, before any later line
+        # arrives (the field count waits for checks.check_request).
         if len(name) + len(value) > self._limit_field and self._method_registered():
             raise HttpError(400, FIELD_TOO_LONG, shown=True)
         self._headers.append((name, value))
@@ -1188,8 +1180,7 @@ class HttpProtocol(asyncio.Protocol):
             request = Request(method, target, target, None, version, headers, self.client, self.server)
         request.start_time = time.time()
         cycle = _Cycle(request)
-        error = check_request(request, cycle, version, self.policy, self._limit_field,
-                              self._limit_fields)
+        error = check_request(request, cycle, version, self.policy, self._limit_fields)
         if error is not None:
             cycle.error = error
             self._queue.append(cycle)
@@ -1372,7 +1363,7 @@ class HttpProtocol(asyncio.Protocol):
                 try:
                     result = self.handler(req)
                 except HttpError as exc:
-                    _noted(req, exc)
+                    req.error = exc
                     result = self._render_error(exc.status, req)
                 except Exception:
                     log.exception("handler failed for %r", req)
@@ -1396,7 +1387,8 @@ class HttpProtocol(asyncio.Protocol):
         req = cycle.request
         cycle.t0 = req.start_time if req is not None and req.start_time else time.time()
         if cycle.error is not None:
-            _noted(req, cycle.error)
+            if req is not None:
+                req.error = cycle.error
             self._send(cycle, self._render_error(cycle.error.status, req))
             return
         self._served += 1
@@ -1415,7 +1407,7 @@ class HttpProtocol(asyncio.Protocol):
             if not isinstance(response, Response):
                 raise TypeError(f"handler returned {type(response).__name__}, not Response")
         except HttpError as exc:
-            _noted(req, exc)
+            req.error = exc
             response = self._render_error(exc.status, req)
         except ClientDisconnected:
             self._finish(cycle, Response(400), 0)

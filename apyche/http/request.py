@@ -146,14 +146,13 @@ class Request:
     keepalives = 0
     connection_kept = False
     keep_alive_max = 100
-    error_note: str | None = None
-    page_note: str | None = None      # the error page's "error-notes"
-    replaced_error: int | None = None  # the status its error answer took over from
+    # The error the protocol answers this request with (set before
+    # error_response is called): its note, its page's error-notes, the
+    # error it took over from.
+    error: HttpError | None = None
     # The request line as sent, when the protocol refused it (a bad
     # version): what request_line reports instead of the parts.
     the_request: str | None = None
-    """Apache's "error-notes": why the protocol refused this request (set
-    before error_response is called), for error pages and logs."""
     _headers: list[tuple[str, str]] | None = None
     _index: dict[str, str] | None = None
     _body: BodyReader | None = None
@@ -214,6 +213,11 @@ class Request:
 
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
+
+    @property
+    def error_note(self) -> str | None:
+        """Why the protocol refused this request, for logs."""
+        return self.error.note or None if self.error is not None else None
 
     @property
     def request_line(self) -> str:

@@ -192,7 +192,8 @@ _MESSAGES = {
 
 def default_error_response(status: int, request=None) -> Response:
     reason = REASONS.get(status, "Error")
-    msg = _MESSAGES.get(status, "") + (getattr(request, "page_note", None) or "")
+    error = getattr(request, "error", None)
+    msg = _MESSAGES.get(status, "") + (error.note if error is not None and error.shown else "")
     body = (
         '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n'
         f"<html><head>\n<title>{status} {html.escape(reason)}</title>\n</head><body>\n"

@@ -971,11 +971,13 @@ class Site:
         ex.settings = self.settings[0]
         if request is not None:
             self._inflight[id(request)] = ex
-        first = getattr(request, "replaced_error", None)
-        if first is not None:
-            ex.unsent_bytes = len(self.canned(ex, first, []).body)
-        return self.canned(ex, status, [], recursive=first,
-                           notes=getattr(request, "page_note", None))
+        error = getattr(request, "error", None)
+        if error is None:
+            return self.canned(ex, status, [])
+        if error.replaced is not None:
+            ex.unsent_bytes = len(self.canned(ex, error.replaced, []).body)
+        return self.canned(ex, status, [], recursive=error.replaced,
+                           notes=error.note if error.shown else None)
 
     def finish(self, ex: Exchange, response: Response) -> Response:
         """Every answer's last step: mod_headers' Header directives."""
