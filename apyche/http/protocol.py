@@ -1566,7 +1566,7 @@ class HttpProtocol(asyncio.Protocol):
         # ap_set_keepalive sets r->chunked only on the way to keeping the
         # connection: a client that said "close" (or awaits 100-continue)
         # gets a close-delimited body instead.
-        chunked = (not length_known and not no_body and req is not None
+        chunked = (keep and not length_known and not no_body and req is not None
                    and req.http_version not in ("0.9", "1.0")
                    and req.keep_alive and not req.expect_100)
         if chunked:

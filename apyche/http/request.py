@@ -200,6 +200,14 @@ class Request:
         self._index = idx
         return idx
 
+    def replace_headers(self, fields: list[tuple[str, str]]) -> None:
+        """The request's header fields from now on (RequestHeader edits
+        ``r->headers_in`` in place)."""
+        self._raw = [(n.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
+                     for n, v in fields]
+        self._headers = list(fields)
+        self._index = None
+
     def get(self, name: str, default: str | None = None) -> str | None:
         """The field's value, repeated fields joined with ", " (case-insensitive)."""
         idx = self._index

@@ -1,15 +1,16 @@
 """The request's environment and response headers: mod_setenvif, mod_env,
 mod_headers.
 
-* ``request_env``: SetEnvIf/SetEnvIfNoCase/BrowserMatch* (regex on a
+* ``setenvif_env``: SetEnvIf/SetEnvIfNoCase/BrowserMatch* (regex on a
   request header or on Remote_Addr, Remote_Host, Server_Addr,
   Request_Method, Request_Protocol, Request_URI; ``$1`` substitutions;
-  ``!var`` unsets), then SetEnv/UnsetEnv/PassEnv - each in config order.
-* ``apply_response_headers``: ``Header`` actions in order - the "onsuccess"
-  table only for responses below 400 (Apache drops ``r->headers_out`` for
-  errors and keeps ``err_headers_out``, which "always" writes to), with
-  ``env=``/``env=!`` conditions and the format specifiers %{VAR}e, %t, %D,
-  %%.
+  ``!var`` unsets), in config order, before access control.
+* ``fixups``: after access control, SetEnv/UnsetEnv/PassEnv, then
+  RequestHeader (which Header echo, ``%{X}i`` and later phases see).
+* ``apply_response_headers``: ``Header`` actions in order, each on its own
+  table - "onsuccess" on the handler's fields (not on error pages and
+  redirects), "always" on a table of its own - with ``env=``/``env=!``
+  conditions and the format specifiers %{VAR}e, %t, %D, %%.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def _expand(value: str, match: re.Match[str]) -> str:
                   if int(m.group(1)) <= (match.re.groups or 0) else "", value)
 
 
-def request_env(ex, cfg) -> None:
-    """Fill ``ex.env`` from the merged config (setenvif, then mod_env)."""
+def setenvif_env(ex, cfg) -> None:
+    """mod_setenvif: SetEnvIf/SetEnvIfNoCase/BrowserMatch* into ``ex.env``
+    (Apache: post_read_request and header_parser - before access control,
+    so ``Require env`` sees them)."""
     env = ex.env
     for name in ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase"):
         for rule in cfg.get(name) or ():
@@ -75,6 +78,14 @@ def request_env(ex, cfg) -> None:
                     env.pop(var, None)
                 else:
                     env[var] = _expand(value, match) if "$" in value else value
+
+
+def fixups(ex, cfg) -> None:
+    """The fixups phase, after access control: mod_env's SetEnv, UnsetEnv
+    and PassEnv, then mod_headers' RequestHeader (APR_HOOK_LAST).  A
+    request refused before it (403, 401) has neither: Apache documents
+    that ``Require env`` cannot see SetEnv."""
+    env = ex.env
     for name in ("SetEnv", "UnsetEnv", "PassEnv"):
         for action in cfg.get(name) or ():
             op = getattr(action, "op", None)
@@ -84,6 +95,15 @@ def request_env(ex, cfg) -> None:
                 env.pop(action.name, None)
             elif op == "pass" and action.name in os.environ:
                 env[action.name] = os.environ[action.name]
+    actions = [a for a in cfg.get("RequestHeader") or ()
+               if not a.early and not a.expr and _condition_holds(a, ex)]
+    if actions:
+        req = ex.request
+        fields = list(req.headers)
+        now_us = time.time_ns() // 1000
+        for a in actions:
+            fields = _apply(a, fields, ex, now_us)
+        req.replace_headers(fields)
 
 
 _FORMAT = re.compile(r"%(?:\{([^}]*)\})?([a-zA-Z%])")
@@ -117,53 +137,93 @@ def _condition_holds(action, ex) -> bool:
     return var in ex.env
 
 
-def apply_response_headers(ex, cfg, status: int, headers: list[tuple[str, str]]) -> list:
-    """Run the merged ``Header`` actions over *headers* (a new list)."""
-    actions = [a for a in (cfg.get("Header") or ()) if getattr(a, "directive", "") == "Header"]
+def apply_response_headers(ex, cfg, headers: list[tuple[str, str]],
+                           error_page: bool) -> list[tuple[str, str]]:
+    """Run the merged ``Header`` actions over a response's *headers*
+    (returns a new list), as mod_headers' output filters do.
+
+    Apache keeps two tables: ``headers_out``, which the handler filled and
+    plain ``Header`` (onsuccess) edits, and ``err_headers_out``, which
+    ``Header always`` edits; both are sent.  An error page or a redirect
+    (*error_page*: ``ap_send_error_response``) starts ``headers_out``
+    afresh with the page's own fields, and only ``always`` runs - so it
+    can add fields but not touch the page's Location.  Content-Type is
+    not in either table but ``r->content_type``: ``set``/``setifempty``/
+    ``edit`` of it change that, and it replaces whatever the tables say
+    about Content-Type when the head is written."""
+    actions = [a for a in (cfg.get("Header") or ())
+               if not a.early and not a.expr and (a.condition == "always" or not error_page)]
     if not actions:
         return headers
-    out = list(headers)
+    content_type = None
+    handler_table = []
+    for k, v in headers:
+        if k.lower() == "content-type":
+            content_type = v
+        else:
+            handler_table.append((k, v))
+    always_table: list[tuple[str, str]] = []
     now_us = time.time_ns() // 1000
     for a in actions:
-        if a.condition != "always" and status >= 400:
+        if not _condition_holds(a, ex):
             continue
-        if a.early or a.expr or not _condition_holds(a, ex):
-            continue
-        name = a.header
-        low = name.lower()
-        act = a.action
-        if act == "unset":
-            out = [(k, v) for k, v in out if k.lower() != low]
-            continue
-        if act == "echo":
-            pattern = _regex(name, True)
-            for k, v in ex.request.headers:
-                if pattern.search(k):
-                    out.append((k, v))
-            continue
-        value = _format(a.value or "", ex, now_us)
-        present = [v for k, v in out if k.lower() == low]
-        if act == "set":
-            out = [(k, v) for k, v in out if k.lower() != low] + [(name, value)]
-        elif act == "setifempty":
-            if not present:
-                out.append((name, value))
-        elif act == "add":
-            out.append((name, value))
-        elif act == "append":
-            if present:
-                joined = ", ".join(present + [value])
-                out = [(k, v) for k, v in out if k.lower() != low] + [(name, joined)]
-            else:
-                out.append((name, value))
-        elif act == "merge":
-            tokens = [t.strip() for v in present for t in v.split(",")]
-            if value not in tokens:
-                joined = ", ".join(present + [value]) if present else value
-                out = [(k, v) for k, v in out if k.lower() != low] + [(name, joined)]
-        elif act in ("edit", "edit*"):
-            pattern = _regex(a.value or "", False)
-            count = 0 if act == "edit*" else 1
-            out = [(k, pattern.sub(lambda m: _expand(a.subs or "", m), v, count=count)
-                    if k.lower() == low else v) for k, v in out]
+        table = always_table if a.condition == "always" else handler_table
+        if content_type is not None and a.header.lower() == "content-type":
+            content_type = _content_type_action(a, table, content_type, ex, now_us)
+        new = _apply(a, table, ex, now_us)
+        if a.condition == "always":
+            always_table = new
+        else:
+            handler_table = new
+    out = always_table + handler_table
+    if content_type is not None:
+        out = [(k, v) for k, v in out if k.lower() != "content-type"]
+        out.append(("Content-Type", content_type))
     return out
+
+
+def _content_type_action(a, table, content_type: str, ex, now_us: int) -> str:
+    """``r->content_type`` after action *a* (do_headers_fixup's special
+    case for Content-Type)."""
+    if a.action == "set" or (a.action == "setifempty"
+                             and not any(k.lower() == "content-type" for k, _ in table)):
+        return _format(a.value or "", ex, now_us)
+    if a.action in ("edit", "edit*"):
+        pattern = _regex(a.value or "", False)
+        return pattern.sub(lambda m: _expand(a.subs or "", m), content_type,
+                           count=0 if a.action == "edit*" else 1)
+    return content_type
+
+
+def _apply(a, table: list[tuple[str, str]], ex, now_us: int) -> list[tuple[str, str]]:
+    """One Header/RequestHeader action on one table (a new list)."""
+    name = a.header
+    low = name.lower()
+    act = a.action
+    if act == "unset":
+        return [(k, v) for k, v in table if k.lower() != low]
+    if act == "echo":
+        pattern = _regex(name, True)
+        return table + [(k, v) for k, v in ex.request.headers if pattern.search(k)]
+    if act in ("edit", "edit*"):
+        pattern = _regex(a.value or "", False)
+        count = 0 if act == "edit*" else 1
+        return [(k, pattern.sub(lambda m: _expand(a.subs or "", m), v, count=count)
+                 if k.lower() == low else v) for k, v in table]
+    value = _format(a.value or "", ex, now_us)
+    present = [v for k, v in table if k.lower() == low]
+    others = [(k, v) for k, v in table if k.lower() != low]
+    if act == "set":
+        return others + [(name, value)]
+    if act == "setifempty":
+        return table if present else table + [(name, value)]
+    if act == "add":
+        return table + [(name, value)]
+    if act == "append":
+        return others + [(name, ", ".join(present + [value]))]
+    if act == "merge":
+        tokens = [t.strip() for v in present for t in v.split(",")]
+        if value in tokens:
+            return table
+        return others + [(name, ", ".join(present + [value]))]
+    return table   # "note": a request note, nothing to send

@@ -46,7 +46,7 @@ from ..semantics.mimetypes import load_mime_types
 from ..semantics.static import StaticDecision, decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver
-from .headers import apply_response_headers, request_env
+from .headers import apply_response_headers, fixups, setenvif_env
 from . import hostlookup, handlers
 from .access import client_independent
 from .gate import Gate, NeedLookup
@@ -340,8 +340,8 @@ class Site:
                 response = self._handle(request)
             except NeedLookup as need:
                 return self._handle_after_lookup(request, need)
-        if request.has_body and self._body_pending(request, response):
-            return self._answer_after_body(request, response)
+        if request.has_body:
+            return self._with_body(request, response)
         return response
 
     async def _handle_after_lookup(self, request, need: NeedLookup):
@@ -354,8 +354,10 @@ class Site:
                 need = again
         else:
             response = self._handle(request, allow_lookups=False)
-        if request.has_body and self._body_pending(request, response):
-            return await self._answer_after_body(request, response)
+        if request.has_body:
+            response = self._with_body(request, response)
+            if not isinstance(response, Response):
+                response = await response
         return response
 
     # -- the request body -------------------------------------------------------
@@ -367,6 +369,46 @@ class Site:
     # Continue" when an error was decided before the handler phase (access,
     # a redirect, a bad URI): Apache sends no 100, reads nothing and closes
     # after the answer.
+    def _with_body(self, request, response: Response):
+        """The answer once the request body is read and thrown away: the
+        answer itself, the error that replaced it, or a coroutine when the
+        body is still to come.
+
+        The directory's LimitRequestBody applies here (the protocol checked
+        only the main server's): a declared length over it is refused at
+        once, without reading (ap_http_filter, AH01588), and the page goes
+        out close-delimited as Apache's does.  A chunked body over it is
+        not refused: Apache 2.4's default handler, throwing it away,
+        answers as if it fitted."""
+        limit = self._body_limit(request)
+        declared = (request.get("Content-Length")
+                    if limit and "Transfer-Encoding" not in request else None)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            ex = self._inflight.get(id(request))
+            if ex is not None and ex.request is request:
+                self.log_error(ex, INFO, "http", f"AH01588: Requested content-length of "
+                               f"{int(declared)} is larger than the configured limit of {limit}")
+            _close_file_body(response)
+            refused = self._body_failed(request, response, 413)
+            refused.headers = [(k, v) for k, v in refused.headers if k != "Content-Length"]
+            if isinstance(refused.body, bytes) and refused.body:
+                refused.body = _once(refused.body)
+            refused.close = True
+            return refused
+        if self._body_pending(request, response):
+            return self._answer_after_body(request, response)
+        return response
+
+    def _body_limit(self, request) -> int:
+        """LimitRequestBody where the request was answered (0: none, or
+        the request never reached a directory: the protocol's check of the
+        main server's value is all there is)."""
+        ex = self._inflight.get(id(request))
+        if ex is None or ex.request is not request or ex.config is None:
+            return 0
+        value = ex.config.get("LimitRequestBody")
+        return int(value) if value is not None else DEFAULT_LIMIT_REQUEST_BODY
+
     def _body_pending(self, request, response: Response) -> bool:
         reader = request._body
         if reader is None:
@@ -392,6 +434,11 @@ class Site:
         except ClientDisconnected:
             status = 400
         await _release_body(response)
+        return self._body_failed(request, response, status)
+
+    def _body_failed(self, request, response: Response, status: int) -> Response:
+        """The error that replaces *response* when its request's body
+        failed (400, 408, 413)."""
         ex = self._inflight.get(id(request))
         if ex is None or ex.request is not request:   # a fast-path answer's shared one
             ex = Exchange(request, start_us=int(getattr(request, "start_time", 0) * 1e6)
@@ -399,7 +446,10 @@ class Site:
         self._inflight[id(request)] = ex
         if response.status >= 400 and not ex.in_handler:
             # the body failed while ap_die answered an error found before
-            # the handler: Apache's page for the second notes the first
+            # the handler: Apache's page for the second notes the first,
+            # and its log counts the first page's bytes too
+            if isinstance(response.body, bytes):
+                ex.unsent_bytes += len(response.body)
             return self.canned(ex, status, [], recursive=response.status)
         return self.error_response(ex, status)
 
@@ -496,10 +546,12 @@ class Site:
         plan = self.plans.plan_for(cfg)
         self.gate.remote_host_for_log(ex, cfg)
         if plan.has_env_rules:
-            request_env(ex, cfg)
+            setenvif_env(ex, cfg)
         refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
+        if plan.has_fixups:
+            fixups(ex, cfg)
         if plan.has_redirects:
             redirect = self._dir_redirect(ex, cfg)
             if redirect is not None:
@@ -902,9 +954,9 @@ class Site:
                 body = value.encode("utf-8", "surrogateescape")
                 headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
                 if req.method == "HEAD":
-                    return self.finish(ex, Response(status, headers))
+                    return self.finish(ex, Response(status, headers), error_page=True)
                 headers.append(("Content-Length", str(len(body))))
-                return self.finish(ex, Response(status, headers, body))
+                return self.finish(ex, Response(status, headers, body), error_page=True)
             if kind == "remote":
                 return self.canned(ex, 302, [("Location", value)])
             if kind == "local":
@@ -945,23 +997,23 @@ class Site:
         if req.method == "HEAD":
             # Apache builds no error body for HEAD, so no Content-Length.
             headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-            return self.finish(ex, Response(status, headers))
+            return self.finish(ex, Response(status, headers), error_page=True)
         page = errorpages.error_page(status, signature_html=sig, recursive_error=recursive,
                                      method=req.method, location=location,
                                      server_admin=srv.admin if srv else "[no address given]",
                                      expect=req.get("Expect"), variant_list=variant_list,
                                      error_notes=notes)
         if page is None:
-            return self.finish(ex, Response(status, headers))
+            return self.finish(ex, Response(status, headers), error_page=True)
         body = page.encode("latin-1", "replace")
         if status == 416:
             # The byte-range filter's error page goes out without a length
             # (chunked on a persistent connection, else until close).
             headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-            return self.finish(ex, Response(status, headers, _once(body)))
+            return self.finish(ex, Response(status, headers, _once(body)), error_page=True)
         headers.append(("Content-Length", str(len(body))))
         headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
-        return self.finish(ex, Response(status, headers, body))
+        return self.finish(ex, Response(status, headers, body), error_page=True)
 
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),
@@ -979,12 +1031,14 @@ class Site:
         return self.canned(ex, status, [], recursive=error.replaced,
                            notes=error.note if error.shown else None)
 
-    def finish(self, ex: Exchange, response: Response) -> Response:
-        """Every answer's last step: mod_headers' Header directives."""
+    def finish(self, ex: Exchange, response: Response, error_page: bool = False) -> Response:
+        """Every answer's last step: mod_headers' Header directives
+        (*error_page*: an error page or redirect, which only "Header
+        always" edits)."""
         ex.status = response.status
         if ex.config is not None and "Header" in ex.config:
-            response.headers = apply_response_headers(ex, ex.config, response.status,
-                                                      response.headers)
+            response.headers = apply_response_headers(ex, ex.config, response.headers,
+                                                      error_page)
         return response
 
     # -- logging ---------------------------------------------------------------------
@@ -1061,6 +1115,8 @@ class Site:
 
 
 _FAST_METHODS = frozenset(("GET", "HEAD"))
+# LimitRequestBody when no section sets it (1 GiB since Apache 2.4.54).
+DEFAULT_LIMIT_REQUEST_BODY = 1 << 30
 # mod_mime's type for a directory (DIR_MAGIC_TYPE).
 _DIR_MAGIC_TYPE = "httpd/unix-directory"
 # The methods default_handler serves (HEAD is GET's method number).
@@ -1223,13 +1279,16 @@ class _MultipartBody:
 
 async def _release_body(response: Response) -> None:
     """Free what an answer that will not be sent holds open."""
+    _close_file_body(response)
+    if hasattr(response.body, "aclose"):
+        await response.body.aclose()
+
+
+def _close_file_body(response: Response) -> None:
     body = response.body
-    if isinstance(body, FileBody):
-        if body.close_fd and body.fd is not None:
-            os.close(body.fd)
-            body.fd = None
-    elif hasattr(body, "aclose"):
-        await body.aclose()
+    if isinstance(body, FileBody) and body.close_fd and body.fd is not None:
+        os.close(body.fd)
+        body.fd = None
 
 
 async def _once(data: bytes):
