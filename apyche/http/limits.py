@@ -10,6 +10,7 @@ are Apache 2.4's, from ``docs/manual/mod/core.xml`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 GIB = 1 << 30
 _NO_LIMIT = 1 << 62
@@ -45,6 +46,9 @@ class ConnectionPolicy:
     # TraceEnable On|Off (Off answers TRACE with 405).  "extended" is not
     # supported: a TRACE body is always refused with 413 as "On" does.
     trace_enable: bool = True
+    # TraceEnable of the request's virtual host, when the server layer
+    # knows it (Site.trace_enabled); None: ``trace_enable`` for every request.
+    trace_enabled: Callable[[Any], bool] | None = None
     # Content-Length together with "Transfer-Encoding: chunked": Apache 2.4
     # reads the body as chunked, drops Content-Length and closes the
     # connection after the response; True rejects such requests with 400

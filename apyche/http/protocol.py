@@ -1427,7 +1427,8 @@ class HttpProtocol(asyncio.Protocol):
 
     def _trace(self, req: Request) -> Response:
         """ap_send_http_trace: echo the request as message/http."""
-        if not self.policy.trace_enable:
+        p = self.policy
+        if not (p.trace_enabled(req) if p.trace_enabled is not None else p.trace_enable):
             return self._render_error(405, req)
         if req.has_body:
             return self._render_error(413, req)
@@ -1565,10 +1566,14 @@ class HttpProtocol(asyncio.Protocol):
         ka_end = len(out)
         # ap_set_keepalive sets r->chunked only on the way to keeping the
         # connection: a client that said "close" (or awaits 100-continue)
-        # gets a close-delimited body instead.
-        chunked = (keep and not length_known and not no_body and req is not None
+        # gets a close-delimited body instead, and so does an answer that
+        # drops the connection (a body error's: bail_out_on_error closes
+        # first).  The TRACE echo is chunked even for a client that said
+        # "close" (asked of Apache 2.4.71).
+        chunked = (not length_known and not no_body and req is not None
                    and req.http_version not in ("0.9", "1.0")
-                   and req.keep_alive and not req.expect_100)
+                   and (req.keep_alive or req.method == "TRACE") and not req.expect_100
+                   and not drops_connection(response.status))
         if chunked:
             out.append("Transfer-Encoding: chunked\r\n")
         if content_type is not None:

@@ -302,13 +302,12 @@ class Site:
         if not docroot.startswith("/"):
             docroot = os.path.join(self.config.server_root, docroot)
         docroot = os.path.normpath(docroot)
+        # r->server->port: ServerName's port; without one, ap_default_port's
+        # 80 - not the <VirtualHost> address's (asked of Apache 2.4.71: %p)
         port = 80
         name_value = (vscope.get("ServerName") if vscope else None) or main.get("ServerName")
         if getattr(name_value, "port", 0):
             port = name_value.port
-        elif view.vhost is not None:
-            ports = [a.port for a in view.vhost.addresses if a.port]
-            port = ports[0] if ports else port
         aliases = alias_table(main.settings, vscope.settings if vscope else ())
         return ServerSettings(
             docroot=docroot.rstrip("/"), aliases=aliases, server_name=view.name,
@@ -393,7 +392,6 @@ class Site:
             refused.headers = [(k, v) for k, v in refused.headers if k != "Content-Length"]
             if isinstance(refused.body, bytes) and refused.body:
                 refused.body = _once(refused.body)
-            refused.close = True
             return refused
         if self._body_pending(request, response):
             return self._answer_after_body(request, response)
@@ -1015,17 +1013,48 @@ class Site:
         headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
         return self.finish(ex, Response(status, headers, body), error_page=True)
 
+    def trace_enabled(self, request) -> bool:
+        """TraceEnable of the server (vhost) *request* is for: the core
+        answers TRACE before any directory is known (ap_send_http_trace)."""
+        return str(self._view_of(request).get("TraceEnable") or "on").lower() != "off"
+
+    def _view_of(self, request):
+        local = request.server or ("127.0.0.1", 0)
+        host = getattr(request, "host_from_target", None) or request.get("Host")
+        try:
+            return self.resolver.select_server(local[0], local[1], host)
+        except Exception:   # a Host the protocol let through but no vhost takes
+            return self.views[0]
+
+    def _core_exchange(self, request) -> Exchange:
+        """The exchange of a TRACE, which the core answers at
+        map_to_storage: its server, and the environment post_read_request
+        gave it (the server's SetEnvIf rules), for the access log."""
+        ex = Exchange(request)
+        ex.view = view = self._view_of(request)
+        ex.settings = self.settings[view.index]
+        ex.uri = request.path
+        setenvif_env(ex, view)
+        return ex
+
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),
         before any server was chosen: the main server's."""
-        ex = Exchange(request if request is not None else _NoRequest())
-        ex.view = self.views[0]
-        ex.settings = self.settings[0]
+        if request is not None and request.method == "TRACE":
+            ex = self._core_exchange(request)
+        else:
+            ex = Exchange(request if request is not None else _NoRequest())
+            ex.view = self.views[0]
+            ex.settings = self.settings[0]
         if request is not None:
             self._inflight[id(request)] = ex
         error = getattr(request, "error", None)
         if error is None:
-            return self.canned(ex, status, [])
+            # TRACE refused by TraceEnable Off: make_allow() lists nothing
+            # for a request no handler saw
+            allow = [("Allow", "")] if status == 405 and request is not None \
+                and request.method == "TRACE" else []
+            return self.canned(ex, status, allow)
         if error.replaced is not None:
             ex.unsent_bytes = len(self.canned(ex, error.replaced, []).body)
         return self.canned(ex, status, [], recursive=error.replaced,
@@ -1039,6 +1068,9 @@ class Site:
         if ex.config is not None and "Header" in ex.config:
             response.headers = apply_response_headers(ex, ex.config, response.headers,
                                                       error_page)
+        for name, value in response.headers:
+            if name == "Content-Type":
+                ex.content_type = value   # r->content_type, as sent (%{Content-Type}o)
         return response
 
     # -- logging ---------------------------------------------------------------------
@@ -1061,6 +1093,9 @@ class Site:
             # request line, 400 on garbage): Apache logs it with "-" fields.
             request = _NoRequest()
         ex = self._inflight.pop(id(request), None)
+        if ex is None and getattr(request, "method", None) == "TRACE" \
+                and not isinstance(request, _NoRequest):
+            ex = self._core_exchange(request)    # the core's echo
         hook = response.replay
         if hook is not None and hook.shared:
             # a fast-path answer whose line differs from its kind's first
