@@ -548,12 +548,14 @@ class Site:
         refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
-        if plan.has_fixups:
-            fixups(ex, cfg)
         if plan.has_redirects:
+            # mod_alias's fixup runs before mod_env's (asked of Apache
+            # 2.4.71: a <Directory> Redirect's log line has no SetEnv)
             redirect = self._dir_redirect(ex, cfg)
             if redirect is not None:
                 return redirect
+        if plan.has_fixups:
+            fixups(ex, cfg)
         ex.in_handler = True
         if plan.set_handler is not None or plan.add_handler:
             named = handlers.find(plan.handler_of(filename))   # server-status & co.

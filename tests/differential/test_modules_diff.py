@@ -1,0 +1,397 @@
+"""Differential test of the modules every real config uses: Debian's apache2
+and apyche on the same config and tree.
+
+test_serving_diff.py covers the config tree, mod_alias, mod_dir, ranges and
+conditionals; this module covers what acts on every answer around them:
+
+* mod_headers - Header set/append/merge/add/unset/edit/edit*/echo/
+  setifempty, ``always`` against the default table (on 200, 206, 304, 412,
+  404 and redirects), ``env=``/``env=!``, %{VAR}e, %t, %D, %%, Content-Type
+  through Header, and RequestHeader (seen by Header echo and the log);
+* mod_env and mod_setenvif - SetEnv/UnsetEnv/PassEnv, SetEnvIf on headers
+  and on Request_URI/Request_Method/Remote_Addr, SetEnvIfNoCase with $1,
+  BrowserMatch(NoCase) with !var, ``Require env``, ``CustomLog env=``;
+* TraceEnable per virtual host, LimitRequestBody per directory;
+* EnableSendfile/EnableMMAP: the same bytes whichever way a file is sent;
+* mod_log_config - common, combined and a format with most of its codes.
+
+Every header of both answers is compared but Date, Server, Connection and
+Keep-Alive, with the ports, the %t/%D values and multipart boundaries
+normalised; bodies are compared too.  Skipped, with the reason, when
+apache2 or one of its modules is absent; both servers are stopped by PID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.server.harness import (ServerFailed, ServerProcess, apache_missing,  # noqa: E402
+                                  free_port, load_modules, read_text, request, wait_for)
+
+MODULES = ["mpm_event", "authz_core", "authz_host", "alias", "dir", "mime", "headers",
+           "env", "setenvif"]
+MTIME = 1_600_000_000
+PASSED = {"APYCHE_DIFF_PASSED": "from-env"}
+CODES = ("%h|%l|%u|%r|%>s|%s|%b|%B|%{Content-Type}o|%{X-Set}o|%v|%p|%U|%q|%H|%m|%a|%A|%T"
+         "|%{LOGVAR}e|%{NOPE}e|%{Host}i|%{X-Echo-Added}i")
+
+CONFIG = f"""\
+ServerRoot @ROOT@
+Listen 127.0.0.1:@PORT@
+Listen 127.0.0.1:@PORT2@
+ServerName localhost
+{load_modules(MODULES)}User nobody
+Group nogroup
+PidFile @ROOT@/logs/httpd-@PORT@.pid
+DefaultRuntimeDir @ROOT@/logs
+Mutex file:@ROOT@/logs default
+ErrorLog @ROOT@/logs/error-@PORT@.log
+LogLevel info
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\"" combined
+CustomLog @ROOT@/logs/common-@PORT@.log common
+CustomLog @ROOT@/logs/combined-@PORT@.log combined
+CustomLog @ROOT@/logs/codes-@PORT@.log "{CODES}"
+CustomLog @ROOT@/logs/txt-@PORT@.log common env=IS_TXT
+CustomLog @ROOT@/logs/nottxt-@PORT@.log common env=!IS_TXT
+TypesConfig {REPO}/conf.d/mime.types
+KeepAlive On
+DocumentRoot @DOCROOT@
+SetEnv LOGVAR logged
+PassEnv APYCHE_DIFF_PASSED
+SetEnvIf Request_URI "\\.txt$" IS_TXT
+SetEnvIfNoCase User-Agent "^probe/(\\d+)" UA_VERSION=$1
+BrowserMatch "Mozilla" MOZ
+BrowserMatchNoCase "bot" BOT=yes !MOZ
+SetEnvIf Request_Method "^HEAD$" IS_HEAD=1
+SetEnvIf Remote_Addr "^127\\." LOCAL_CLIENT
+SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
+
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory @DOCROOT@>
+    Options Indexes FollowSymLinks
+    AllowOverride None
+    Require all granted
+</Directory>
+<Directory @DOCROOT@/hdr>
+    Header set X-Set "one"
+    Header append X-App "a"
+    Header append X-App "b"
+    Header merge X-Merge "m"
+    Header merge X-Merge "m"
+    Header merge X-Merge "n"
+    Header add X-Add "1"
+    Header add X-Add "2"
+    Header set X-Edit "alpha-beta-alpha"
+    Header edit X-Edit "alpha" "A"
+    Header set X-EditAll "alpha-beta-alpha"
+    Header edit* X-EditAll "alpha" "A"
+    Header echo ^X-Echo
+    Header always set X-Always "y"
+    Header setifempty X-Set "not-empty"
+    Header set X-Env "%{{LOGVAR}}e"
+    Header set X-Missing "%{{NOPE}}e"
+    Header set X-Cond "c" env=LOCAL_CLIENT
+    Header set X-NotCond "n" env=!LOCAL_CLIENT
+    Header set X-UA "%{{UA_VERSION}}e"
+    Header set X-Passed "%{{APYCHE_DIFF_PASSED}}e"
+    Header set X-Flagged "%{{FLAGGED}}e"
+    Header set X-Bot "%{{BOT}}e/%{{MOZ}}e"
+    Header set X-Head "%{{IS_HEAD}}e"
+    Header set X-Time "%t %D"
+    Header set X-Percent "100%%"
+    Header unset Last-Modified
+    RequestHeader set X-Echo-Added "rq"
+    RequestHeader append X-Echo-App "more"
+    RequestHeader unset X-Echo-Gone
+</Directory>
+<Directory @DOCROOT@/hdr/unsetenv>
+    UnsetEnv LOGVAR
+    SetEnv SUBVAR sub
+    Header set X-Sub "%{{SUBVAR}}e"
+</Directory>
+<Directory @DOCROOT@/hdr/always>
+    Header always append X-AA "1"
+    Header append X-AA "2"
+    Header always unset X-Set
+    Header always set Content-Type "text/x-forced"
+</Directory>
+<Directory @DOCROOT@/redir>
+    Redirect /redir/a http://example.com/a
+    Header always edit Location "example" "EXAMPLE"
+    Header set X-OnSuccess "s"
+    Header always set X-Always "a"
+</Directory>
+<Directory @DOCROOT@/ctype>
+    Header append Content-Type "x"
+    Header always setifempty X-Z "z"
+    Header edit Content-Type "plain" "PLAIN"
+</Directory>
+<Directory @DOCROOT@/envreq>
+    Require env FLAGGED
+</Directory>
+<Directory @DOCROOT@/envset>
+    SetEnv FLAGGED yes
+    Require env FLAGGED
+</Directory>
+<Directory @DOCROOT@/limit>
+    LimitRequestBody 10
+</Directory>
+<Directory @DOCROOT@/limit/denied>
+    Require all denied
+</Directory>
+<Directory @DOCROOT@/limit/raised>
+    LimitRequestBody 0
+</Directory>
+<Directory @DOCROOT@/sf>
+    EnableSendfile On
+    EnableMMAP Off
+</Directory>
+<Directory @DOCROOT@/mm>
+    EnableSendfile Off
+    EnableMMAP On
+</Directory>
+<Directory @DOCROOT@/rd>
+    EnableSendfile Off
+    EnableMMAP Off
+</Directory>
+
+<VirtualHost 127.0.0.1:@PORT2@>
+    ServerName second.test
+    TraceEnable Off
+</VirtualHost>
+"""
+
+BIG = bytes(range(256)) * 400 + b"tail"
+FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.txt": b"al\n",
+         "redir/x": b"x", "ctype/f.txt": b"c\n", "envreq/f.txt": b"e\n", "envset/f.txt": b"s\n",
+         "limit/f.txt": b"l\n", "limit/denied/f.txt": b"d\n", "limit/raised/f.txt": b"r\n",
+         "page.html": b"<p>x</p>\n", "plain.txt": b"plain\n",
+         **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
+
+ECHO = {"X-Echo-One": "e1", "X-Echo-Gone": "g", "X-Echo-App": "base"}
+BODY11 = b"0123456789a"
+
+
+def C(cid, method, target, headers=None, body=b"", port=1):
+    return (cid, method, target, headers or {}, body, port)
+
+
+CASES = [
+    # mod_headers and the environment
+    C("headers-all", "GET", "/hdr/f.txt",
+      {**ECHO, "User-Agent": "probe/42", "X-Flag": "on"}),
+    C("headers-browsermatch", "GET", "/hdr/f.txt", {"User-Agent": "Mozilla/5.0 SomeBot"}),
+    C("headers-browsermatch-nocase", "GET", "/hdr/f.txt", {"User-Agent": "mybot"}),
+    C("headers-head", "HEAD", "/hdr/f.txt"),
+    C("headers-404-always-only", "GET", "/hdr/nope", ECHO),
+    C("headers-304", "GET", "/hdr/f.txt", {"If-None-Match": "*"}),
+    C("headers-412", "GET", "/hdr/f.txt", {"If-Match": '"x"'}),
+    C("headers-206", "GET", "/hdr/f.txt", {"Range": "bytes=0-1"}),
+    C("unsetenv-setenv", "GET", "/hdr/unsetenv/f.txt"),
+    C("always-and-onsuccess-tables", "GET", "/hdr/always/f.txt"),
+    C("always-on-404", "GET", "/hdr/always/nope"),
+    C("redirect-keeps-location", "GET", "/redir/a"),
+    C("content-type-through-header", "GET", "/ctype/f.txt"),
+    C("content-type-on-404", "GET", "/ctype/nope"),
+    C("require-env-unset", "GET", "/envreq/f.txt"),
+    C("require-env-setenvif", "GET", "/envreq/f.txt", {"X-Flag": "on"}),
+    C("require-env-setenv-too-late", "GET", "/envset/f.txt"),
+    # LimitRequestBody
+    C("limit-over", "POST", "/limit/f.txt", {"Content-Length": "11"}, BODY11),
+    C("limit-at", "POST", "/limit/f.txt", {"Content-Length": "10"}, BODY11[:10]),
+    C("limit-over-missing", "POST", "/limit/nope", {"Content-Length": "11"}, BODY11),
+    C("limit-over-denied", "POST", "/limit/denied/f.txt", {"Content-Length": "11"}, BODY11),
+    C("limit-over-put", "PUT", "/limit/f.txt", {"Content-Length": "11"}, BODY11),
+    C("limit-over-options", "OPTIONS", "/limit/f.txt", {"Content-Length": "11"}, BODY11),
+    C("limit-raised", "POST", "/limit/raised/f.txt", {"Content-Length": "11"}, BODY11),
+    C("limit-chunked", "POST", "/limit/f.txt", {"Transfer-Encoding": "chunked"},
+      b"5\r\n01234\r\n6\r\n56789a\r\n0\r\n\r\n"),
+    # TRACE
+    C("trace", "TRACE", "/plain.txt", {"X-T": "1"}),
+    C("trace-vhost-off", "TRACE", "/plain.txt", port=2),
+    C("trace-with-body", "TRACE", "/plain.txt", {"Content-Length": "3"}, b"abc"),
+    # the same file sent three ways
+    *[C(f"{way}-whole", "GET", f"/{way}/big.bin") for way in ("sf", "mm", "rd")],
+    *[C(f"{way}-range", "GET", f"/{way}/big.bin", {"Range": "bytes=100-200"})
+      for way in ("sf", "mm", "rd")],
+    *[C(f"{way}-ranges", "GET", f"/{way}/big.bin", {"Range": "bytes=100-200,50000-"})
+      for way in ("sf", "mm", "rd")],
+    *[C(f"{way}-suffix", "GET", f"/{way}/big.bin", {"Range": "bytes=-10"})
+      for way in ("sf", "mm", "rd")],
+    # logs
+    C("log-query-referer", "GET", "/page.html?q=1", {"Referer": "http://r.example/"}),
+    C("log-vhost", "GET", "/plain.txt", port=2),
+]
+
+_SKIPPED_HEADERS = {"date", "server", "connection", "keep-alive"}
+
+
+class Pair:
+    def __init__(self, root: Path, servers: dict) -> None:
+        self.root = root
+        self.servers = servers
+        self.answers: dict = {}
+
+    def ports(self, kind: str) -> tuple[int, int]:
+        s = self.servers[kind]
+        return s.port, s.port2
+
+    def log(self, kind: str, name: str) -> list[str]:
+        return read_text(self.root / "logs" / f"{name}-{self.servers[kind].port}.log").splitlines()
+
+
+def _build_tree(root: Path) -> Path:
+    docroot = root / "htdocs"
+    for rel, data in FILES.items():
+        path = docroot / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        os.utime(path, (MTIME, MTIME))
+    (root / "logs").mkdir()
+    for path in [root, *docroot.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    os.chmod(root / "logs", 0o777)
+    return docroot
+
+
+@pytest.fixture(scope="module")
+def pair():
+    missing = apache_missing(f"mod_{m}.so" for m in MODULES)
+    if missing:
+        pytest.skip(missing)
+    if os.geteuid() != 0:
+        pytest.skip("apache2 must switch to nobody (User/Group need root)")
+    root = Path(tempfile.mkdtemp(prefix="apyche-modsdiff-"))
+    started: dict = {}
+    try:
+        docroot = _build_tree(root)
+        for kind in ("apache", "apyche"):
+            p1, p2 = free_port(), free_port()
+            while p2 == p1 or p2 in {p for s in started.values() for p in (s.port, s.port2)}:
+                p2 = free_port()
+            text = (CONFIG.replace("@PORT2@", str(p2)).replace("@PORT@", str(p1))
+                    .replace("@DOCROOT@", str(docroot)).replace("@ROOT@", str(root)))
+            conf = root / f"{kind}.conf"
+            conf.write_text(text)
+            server = ServerProcess(conf, root, p1, kind, port2=p2, env=dict(PASSED))
+            try:
+                started[kind] = server.start()
+            except ServerFailed as exc:
+                if kind == "apache":
+                    pytest.skip(f"apache2 could not serve the test config: {exc}")
+                raise
+        yield Pair(root, started)
+    finally:
+        for server in started.values():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _normalise(text: str, ports: tuple[int, int]) -> str:
+    for i, port in enumerate(ports):
+        text = text.replace(str(port), f"PORT{i + 1}")
+    text = re.sub(r"\bt=\d+", "t=T", text)
+    return re.sub(r"\bD=\d+", "D=D", text)
+
+
+def _answer(pair: Pair, kind: str, case) -> dict:
+    _cid, method, target, headers, body, which = case
+    ports = pair.ports(kind)
+    resp = request(ports[which - 1], method, target, headers, body=body, host="localhost")
+    boundary = re.search(r"boundary=(\w+)", resp.get("Content-Type") or "")
+    payload = resp.body
+    fields = []
+    for name, value in resp.headers:
+        if name.lower() in _SKIPPED_HEADERS:
+            continue
+        value = _normalise(value, ports)
+        if boundary:
+            value = value.replace(boundary.group(1), "BOUNDARY")
+            if name.lower() == "content-length":
+                # the boundary is 64 random bits in hex without padding
+                value = str(int(value) - payload.count(boundary.group(1).encode())
+                            * (len(boundary.group(1)) - len("BOUNDARY")))
+        fields.append((name.lower(), value))
+    if boundary:
+        payload = payload.replace(boundary.group(1).encode(), b"BOUNDARY")
+    payload = _normalise(payload.decode("latin-1"), ports).encode("latin-1")
+    return {"status": resp.status, "headers": sorted(fields),
+            "body": hashlib.sha256(payload).hexdigest()[:16], "length": len(payload)}
+
+
+def answers(pair: Pair, case) -> tuple[dict, dict]:
+    if case[0] not in pair.answers:
+        pair.answers[case[0]] = (_answer(pair, "apache", case), _answer(pair, "apyche", case))
+    return pair.answers[case[0]]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_same_answer(pair, case):
+    """Status, every header (but Date, Server, Connection, Keep-Alive) and
+    the body."""
+    apache, apyche = answers(pair, case)
+    assert apyche == apache, f"{case[1]} {case[2]} {case[3]}"
+
+
+def test_delivery_paths_send_the_same_bytes(pair):
+    """sendfile, mmap and read(2) give the same body for every request."""
+    for suffix in ("whole", "range", "ranges", "suffix"):
+        got = {answers(pair, c)[1]["body"] for c in CASES if c[0].endswith("-" + suffix)
+               and c[0].split("-")[0] in ("sf", "mm", "rd")}
+        assert len(got) == 1, suffix
+
+
+LOGS = ("common", "combined", "codes", "txt", "nottxt")
+
+
+def _log_lines(pair: Pair, kind: str, name: str) -> list[str]:
+    ports = pair.ports(kind)
+    out = []
+    for line in pair.log(kind, name):
+        line = re.sub(r"\[[^\]]+\]", "[DATE]", _normalise(line, ports))
+        # a multipart body's length varies with its random boundary
+        line = re.sub(r'(big\.bin HTTP/1\.1" 206 )\d+', r"\1N", line)
+        line = re.sub(r"(big\.bin HTTP/1\.1\|206\|206\|)\d+\|\d+", r"\1N|N", line)
+        out.append(line)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_same_access_log(pair, name):
+    """Each CustomLog (formats, env= conditions) has the same lines once
+    every case was asked of both servers."""
+    for case in CASES:
+        answers(pair, case)
+    for kind in ("apache", "apyche"):
+        assert wait_for(lambda: len(pair.log(kind, "common")) >= len(CASES), timeout=5.0), kind
+    got = {kind: _log_lines(pair, kind, name) for kind in ("apache", "apyche")}
+    assert got["apyche"] == got["apache"]
+
+
+def test_limit_error_log_line(pair):
+    """AH01588 at info, as Apache words it."""
+    needle = "AH01588: Requested content-length of 11 is larger than the configured limit of 10"
+    for case in CASES:
+        if case[0] == "limit-over":
+            answers(pair, case)
+    for kind in ("apache", "apyche"):
+        lines = wait_for(lambda: [ln for ln in pair.log(kind, "error") if needle in ln],
+                         timeout=5.0)
+        assert lines and all("[http:info]" in ln for ln in lines), kind
