@@ -10,7 +10,7 @@ mod_headers.
 * ``apply_response_headers``: ``Header`` actions in order, each on its own
   table - "onsuccess" on the handler's fields (not on error pages and
   redirects), "always" on a table of its own - with ``env=``/``env=!``
-  conditions and the format specifiers %{VAR}e, %t, %D, %%.
+  conditions and the format specifiers %{VAR}e, %t, %D, %l, %i, %b, %%.
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ _FORMAT = re.compile(r"%(?:\{([^}]*)\})?([a-zA-Z%])")
 
 
 def _format(value: str, ex, now_us: int) -> str:
-    """mod_headers' format string: %{VAR}e, %t, %D, %%."""
+    """mod_headers' format string: %{VAR}e, %t, %D, %l (load average),
+    %i and %b (idle and busy shares of the scoreboard), %%."""
     if "%" not in value:
         return value
 
@@ -124,6 +125,12 @@ def _format(value: str, ex, now_us: int) -> str:
             return f"t={ex.start_us}"
         if tag == "D":
             return f"D={max(0, now_us - ex.start_us)}"
+        if tag == "l":
+            return "l=%.2f/%.2f/%.2f" % os.getloadavg()
+        if tag == "i" or tag == "b":
+            from ..process.status import server_load
+            load = server_load() or (0, 0)
+            return f"i={load[0]}" if tag == "i" else f"b={load[1]}"
         return m.group(0)
     return _FORMAT.sub(repl, value)
 

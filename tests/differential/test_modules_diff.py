@@ -6,7 +6,8 @@ conditionals; this module covers what acts on every answer around them:
 
 * mod_headers - Header set/append/merge/add/unset/edit/edit*/echo/
   setifempty, ``always`` against the default table (on 200, 206, 304, 412,
-  404 and redirects), ``env=``/``env=!``, %{VAR}e, %t, %D, %%, Content-Type
+  404 and redirects), ``env=``/``env=!``, %{VAR}e, %t, %D, %l, %i, %b, %%,
+  Content-Type
   through Header, and RequestHeader (seen by Header echo and the log);
 * mod_env and mod_setenvif - SetEnv/UnsetEnv/PassEnv, SetEnvIf on headers
   and on Request_URI/Request_Method/Remote_Addr, SetEnvIfNoCase with $1,
@@ -16,8 +17,8 @@ conditionals; this module covers what acts on every answer around them:
 * mod_log_config - common, combined and a format with most of its codes.
 
 Every header of both answers is compared but Date, Server, Connection and
-Keep-Alive, with the ports, the %t/%D values and multipart boundaries
-normalised; bodies are compared too.  Skipped, with the reason, when
+Keep-Alive, with the ports, the values of %t, %D, %l, %i and %b and
+multipart boundaries normalised; bodies are compared too.  Skipped, with the reason, when
 apache2 or one of its modules is absent; both servers are stopped by PID.
 """
 
@@ -115,6 +116,7 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
     Header set X-Bot "%{{BOT}}e/%{{MOZ}}e"
     Header set X-Head "%{{IS_HEAD}}e"
     Header set X-Time "%t %D"
+    Header set X-Load "%l %i %b"
     Header set X-Percent "100%%"
     Header unset Last-Modified
     RequestHeader set X-Echo-Added "rq"
@@ -308,6 +310,7 @@ def _normalise(text: str, ports: tuple[int, int]) -> str:
     for i, port in enumerate(ports):
         text = text.replace(str(port), f"PORT{i + 1}")
     text = re.sub(r"\bt=\d+", "t=T", text)
+    text = re.sub(r"\bl=[\d./]+ i=\d+ b=\d+", "l=L i=I b=B", text)
     return re.sub(r"\bD=\d+", "D=D", text)
 
 

@@ -5,6 +5,8 @@ itself where it is installed)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.server.harness import load_modules, raw_request
@@ -25,6 +27,7 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
     Header always unset X-Set
     Header echo ^X-Echo
     Header set X-Flagged "%{FLAGGED}e"
+    Header set X-Load "%l %i %b %t %D %%"
     Header edit Content-Type "plain" "PLAIN"
     Header unset Last-Modified
     RequestHeader set X-Echo-Added "rq"
@@ -67,6 +70,12 @@ def test_header_and_header_always_edit_their_own_tables(site):
     assert r.get("X-Set") == "one"          # "always unset" cannot reach the handler's table
     assert r.get("Content-Type") == "text/PLAIN"
     assert r.get("Last-Modified") is None
+
+
+def test_header_format_tags(site):
+    value = site.get("/hdr/f.txt").get("X-Load")
+    assert re.fullmatch(r"l=\d+\.\d\d/\d+\.\d\d/\d+\.\d\d i=\d+ b=\d+ t=\d{16} D=\d+ %",
+                        value), value
 
 
 def test_request_header_edits_the_request_before_echo(site):
