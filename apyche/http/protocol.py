@@ -386,14 +386,14 @@ def _split_pipelined(queue, data: bytes) -> None:
         cycle.raw = head + b"\r\n\r\n"
 
 
-def _keep_alive_lines(p: ConnectionPolicy, left) -> str:
+def _keep_alive_lines(timeout: float, max_requests: int, left) -> str:
     """ap_set_keepalive's answer to a client that asked with the keep-alive
     token, on a connection it keeps: the timeout and, with
     MaxKeepAliveRequests, how many requests are left."""
-    if p.max_keep_alive_requests:
-        return (f"Keep-Alive: timeout={int(p.keep_alive_timeout)}, max={left}\r\n"
+    if max_requests:
+        return (f"Keep-Alive: timeout={int(timeout)}, max={left}\r\n"
                 "Connection: Keep-Alive\r\n")
-    return f"Keep-Alive: timeout={int(p.keep_alive_timeout)}\r\nConnection: Keep-Alive\r\n"
+    return f"Keep-Alive: timeout={int(timeout)}\r\nConnection: Keep-Alive\r\n"
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -445,6 +445,7 @@ class HttpProtocol(asyncio.Protocol):
     _timer_when = 0.0
     _deadline = 0.0
     _timer_kind: str | None = None
+    _ka_overridden = False    # the keep-alive values are an answer's server's
     _linger_until = 0.0
 
     def __init__(self, handler: Handler, policy: ConnectionPolicy | None = None, *,
@@ -1448,7 +1449,15 @@ class HttpProtocol(asyncio.Protocol):
     def _keep_alive(self, cycle: _Cycle, response: Response, length_known: bool, out: list[str]) -> bool:
         """ap_set_keepalive (modules/http/http_protocol.c), condition by condition."""
         req = cycle.request
-        p = self.policy
+        # the answering server's KeepAlive, KeepAliveTimeout and
+        # MaxKeepAliveRequests (r->server's): they also decide how long
+        # the connection then waits
+        ka = response.keepalive
+        if ka is not None:
+            self._ka_enabled, self._idle_timeout, self._max_keepalives = ka
+            self._ka_overridden = True
+        elif self._ka_overridden:
+            self._restore_keepalive()
         left = self._max_keepalives - self._keepalives
         conn = cycle.conn_tokens
         if (req is not None
@@ -1465,7 +1474,7 @@ class HttpProtocol(asyncio.Protocol):
                 and not self.state.shutting_down):      # is_mpm_running()
             self._keepalives += 1
             if "keep-alive" in conn:
-                out.append(_keep_alive_lines(p, left))
+                out.append(_keep_alive_lines(self._idle_timeout, self._max_keepalives, left))
             return True
         out.append("Connection: close\r\n")
         if self._max_keepalives and left == 0:
@@ -1473,6 +1482,13 @@ class HttpProtocol(asyncio.Protocol):
             # a connection that reached MaxKeepAliveRequests counts too
             self._keepalives += 1
         return False
+
+    def _restore_keepalive(self) -> None:
+        """The policy's keep-alive values again, after an answer from a
+        server with its own."""
+        values = _policy_values(self.policy)
+        self._idle_timeout, self._ka_enabled, self._max_keepalives = values[4:7]
+        self._ka_overridden = False
 
     def _send(self, cycle: _Cycle, response: Response) -> None:
         cycle.response = response
@@ -1636,8 +1652,9 @@ class HttpProtocol(asyncio.Protocol):
         req = cycle.request
         raw = cycle.raw
         if (cycle.error is not None or req.has_body or req.expect_100 or cycle.force_close
-                or response.close or not out[1] or len(raw) > MAX_KEY_BYTES):
-            return
+                or response.close or response.keepalive is not None or not out[1]
+                or len(raw) > MAX_KEY_BYTES):
+            return   # (a server with keep-alive settings of its own: not stored)
         table = self._replays
         keys = [raw] if table.admit(raw) else []
         if getattr(response.replay, "shared", False):
@@ -1657,7 +1674,8 @@ class HttpProtocol(asyncio.Protocol):
             # a kept connection's answer says Keep-Alive, and with
             # MaxKeepAliveRequests how many requests are left: rendered
             # around that number when the answer is given again
-            before, mark, after = _keep_alive_lines(self.policy, "\0").partition("\0")
+            before, mark, after = _keep_alive_lines(self._idle_timeout, self._max_keepalives,
+                                                    "\0").partition("\0")
             if mark:
                 countdown = ((rest + before).encode("latin-1"), (after + tail).encode("latin-1"))
             keep_text = rest + before + after + tail
@@ -1715,6 +1733,8 @@ class HttpProtocol(asyncio.Protocol):
         start_us = time.time_ns() // 1000
         self._completed_msgs += 1
         self._served += 1
+        if self._ka_overridden:
+            self._restore_keepalive()   # stored answers are the policy's servers'
         left = self._max_keepalives - self._keepalives
         keep = (replay.keep_alive and self._ka_enabled and (left > 0 or not self._max_keepalives)
                 and not self.state.shutting_down)

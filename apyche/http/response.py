@@ -100,7 +100,7 @@ Body = Union[bytes, bytearray, memoryview, FileBody, AsyncIterator[bytes]]
 
 
 class Response:
-    __slots__ = ("status", "reason", "headers", "body", "close", "replay")
+    __slots__ = ("status", "reason", "headers", "body", "close", "replay", "keepalive")
 
     def __init__(self, status: int = 200, headers: list[tuple[str, str]] | None = None,
                  body: Body = b"", *, reason: str | None = None, close: bool = False) -> None:
@@ -114,6 +114,10 @@ class Response:
         # The handler's promise that the same request bytes will get this
         # response again while ``replay.check`` holds (see http/replay.py).
         self.replay = None
+        # The answering server's (KeepAlive On, KeepAliveTimeout,
+        # MaxKeepAliveRequests) where a virtual host sets its own; None:
+        # the connection policy's.
+        self.keepalive: tuple[bool, float, int] | None = None
 
     def __repr__(self) -> str:
         return f"<Response {self.status} headers={len(self.headers)} body={type(self.body).__name__}>"

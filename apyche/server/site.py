@@ -73,6 +73,10 @@ class ServerSettings:
     allow_encoded_slashes: str
     merge_slashes: bool
     tokens: str
+    # (KeepAlive On and KeepAliveTimeout > 0, KeepAliveTimeout,
+    # MaxKeepAliveRequests) of a virtual host that sets its own; None: the
+    # main server's, which the connection policy holds
+    keepalive: tuple[bool, float, int] | None = None
 
 
 @dataclass
@@ -250,6 +254,8 @@ class Site:
                 return
             del seen[key]
         cfg = ex.config
+        if ex.settings.keepalive is not None:
+            return      # answers carry their server's keep-alive values (finish)
         if cfg.ifs or _per_request(cfg) or not client_independent(self.gate.authz_for(cfg)) \
                 or cfg.get("allow") or cfg.get("deny"):
             return
@@ -314,7 +320,28 @@ class Site:
             port=port, admin=first("ServerAdmin", "[no address given]"),
             allow_encoded_slashes=(first("AllowEncodedSlashes", "off") or "off").lower(),
             merge_slashes=(first("MergeSlashes", "on") or "on").lower() != "off",
-            tokens=first("ServerTokens", "Full"))
+            tokens=first("ServerTokens", "Full"), keepalive=self._keepalive(vscope))
+
+    def _keepalive(self, vscope) -> tuple[bool, float, int] | None:
+        """A virtual host's keep-alive values, when they differ from the
+        main server's (Apache reads r->server's for every answer)."""
+        main = self.config.main
+
+        def values(scopes):
+            out = []
+            for name, default in (("KeepAlive", True), ("KeepAliveTimeout", 5.0),
+                                  ("MaxKeepAliveRequests", 100)):
+                found = next((v for v in (sc.get(name) for sc in scopes) if v is not None),
+                             default)
+                out.append(found)
+            return bool(out[0]), float(out[1]), int(out[2])
+
+        if vscope is None:
+            return None
+        own, base = values((vscope, main)), values((main,))
+        if own == base:
+            return None
+        return own[0] and own[1] > 0, own[1], own[2]
 
     @staticmethod
     def _mime_types(config: ServerConfig) -> dict[str, str]:
@@ -1073,6 +1100,8 @@ class Site:
         for name, value in response.headers:
             if name == "Content-Type":
                 ex.content_type = value   # r->content_type, as sent (%{Content-Type}o)
+        if ex.settings is not None:
+            response.keepalive = ex.settings.keepalive
         return response
 
     # -- logging ---------------------------------------------------------------------

@@ -12,7 +12,8 @@ conditionals; this module covers what acts on every answer around them:
 * mod_env and mod_setenvif - SetEnv/UnsetEnv/PassEnv, SetEnvIf on headers
   and on Request_URI/Request_Method/Remote_Addr, SetEnvIfNoCase with $1,
   BrowserMatch(NoCase) with !var, ``Require env``, ``CustomLog env=``;
-* TraceEnable per virtual host, LimitRequestBody per directory;
+* TraceEnable, KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests per
+  virtual host, LimitRequestBody per directory;
 * EnableSendfile/EnableMMAP: the same bytes whichever way a file is sent;
 * mod_log_config - common, combined and a format with most of its codes.
 
@@ -38,8 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.server.harness import (ServerFailed, ServerProcess, apache_missing,  # noqa: E402
-                                  free_port, load_modules, read_text, request, wait_for)
+from tests.server.harness import (Conn, ServerFailed, ServerProcess,  # noqa: E402
+                                  apache_missing, free_port, load_modules, read_text,
+                                  request, wait_for)
 
 MODULES = ["mpm_event", "authz_core", "authz_host", "alias", "dir", "mime", "headers",
            "env", "setenvif"]
@@ -174,9 +176,18 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
     EnableMMAP Off
 </Directory>
 
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName localhost
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName nokeep.test
+    KeepAlive Off
+</VirtualHost>
 <VirtualHost 127.0.0.1:@PORT2@>
     ServerName second.test
     TraceEnable Off
+    MaxKeepAliveRequests 2
+    KeepAliveTimeout 2
 </VirtualHost>
 """
 
@@ -398,3 +409,35 @@ def test_limit_error_log_line(pair):
         lines = wait_for(lambda: [ln for ln in pair.log(kind, "error") if needle in ln],
                          timeout=5.0)
         assert lines and all("[http:info]" in ln for ln in lines), kind
+
+
+KEEPALIVE = {
+    # (port, Host, HTTP version)
+    "main-http11": (1, "localhost", "1.1"),
+    "main-http10": (1, "localhost", "1.0"),
+    "vhost-keepalive-off": (1, "nokeep.test", "1.1"),
+    "vhost-max-2-timeout-2": (2, "localhost", "1.1"),
+    "vhost-max-2-timeout-2-http10": (2, "localhost", "1.0"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEEPALIVE))
+def test_same_keepalive_per_virtual_host(pair, name):
+    """Up to four requests on one connection (stopping at "close"): each
+    answer's Connection and Keep-Alive, then whether the server closes."""
+    which, host, version = KEEPALIVE[name]
+    got = {}
+    for kind in ("apache", "apyche"):
+        seen = []
+        with Conn(pair.ports(kind)[which - 1]) as c:
+            for _ in range(4):
+                headers = {"Connection": "keep-alive"} if version == "1.0" else {}
+                r = c.request("GET", "/plain.txt", headers, host=host, version=version)
+                seen.append((r.status, r.get("Connection"), r.get("Keep-Alive")))
+                if (r.get("Connection") or "").lower() == "close":
+                    break
+            # a kept connection waits its KeepAliveTimeout (2 or 5 s): 1 s
+            # tells apart closed at once from kept
+            seen.append(("closed", c.closed_by_server(timeout=1.0)))
+        got[kind] = seen
+    assert got["apyche"] == got["apache"]

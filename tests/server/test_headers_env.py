@@ -1,5 +1,5 @@
-"""mod_headers, mod_env, mod_setenvif, TraceEnable and a directory's
-LimitRequestBody through the real server, with the answers Apache 2.4.71
+"""mod_headers, mod_env, mod_setenvif, TraceEnable and keep-alive per
+virtual host and a directory's LimitRequestBody through the real server, with the answers Apache 2.4.71
 gives spelt out (tests/differential/test_modules_diff.py asks Apache
 itself where it is installed)."""
 
@@ -52,6 +52,8 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
 <VirtualHost 127.0.0.1:@PORT2@>
     ServerName second.test
     TraceEnable Off
+    MaxKeepAliveRequests 2
+    KeepAliveTimeout 3
 </VirtualHost>
 """
 
@@ -132,3 +134,18 @@ def test_log_sees_the_request_headers_and_environment_as_edited(site):
     lines = site.wait_access_lines(2, name="env.log")
     assert "/hdr/f.txt 200 logged seen-by-the-log text/PLAIN localhost" in lines
     assert "/setenv/f.txt 403 - - text/html localhost" in lines
+
+
+def test_keepalive_values_are_the_virtual_hosts(site):
+    from tests.server.harness import Conn
+    with Conn(site.port2) as c:
+        first = c.request("GET", "/plain.txt", {"Connection": "keep-alive"}, version="1.0")
+        second = c.request("GET", "/plain.txt", {"Connection": "keep-alive"}, version="1.0")
+        last = c.request("GET", "/plain.txt", {"Connection": "keep-alive"}, version="1.0")
+        assert c.closed_by_server(timeout=2.0)
+    assert first.get("Keep-Alive") == "timeout=3, max=2"
+    assert second.get("Keep-Alive") == "timeout=3, max=1"
+    assert last.get("Connection") == "close"
+    with Conn(site.port) as c:       # the main server's: 5 s, 100 requests
+        r = c.request("GET", "/plain.txt", {"Connection": "keep-alive"}, version="1.0")
+    assert r.get("Keep-Alive") == "timeout=5, max=100"
