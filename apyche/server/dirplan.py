@@ -22,8 +22,8 @@ __all__ = ["DirPlan", "DirPlans", "REDIRECT_DIRECTIVES"]
 
 REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
 _ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase")
-# What the fixups phase runs (apyche/server/headers.py: fixups).
-_FIXUP_DIRECTIVES = ("SetEnv", "UnsetEnv", "PassEnv", "RequestHeader")
+# What mod_env's fixups run (apyche/server/headers.py: env_fixups).
+_ENV_FIXUP_DIRECTIVES = ("SetEnv", "UnsetEnv", "PassEnv")
 _MIME_DIRECTIVES = ("AddType", "AddCharset", "AddLanguage", "AddEncoding", "AddHandler",
                     "RemoveType")
 _MIME_MEMO_MAX = 1024     # distinct extension chains remembered per plan
@@ -32,7 +32,8 @@ _MIME_MEMO_MAX = 1024     # distinct extension chains remembered per plan
 class DirPlan:
     """One merged DirConfig, read for the handler phase."""
 
-    __slots__ = ("ext_map", "_types", "_mime_memo", "has_redirects", "has_env_rules", "has_fixups",
+    __slots__ = ("ext_map", "_types", "_mime_memo", "has_redirects", "has_env_rules", "has_env_fixups",
+                 "has_request_headers",
                  "set_handler", "add_handler", "accept_path_info", "final_symlinks",
                  "etag_bits", "max_ranges", "max_overlaps", "max_reversals",
                  "ranges_header", "sender", "force_type", "default_charset")
@@ -43,7 +44,8 @@ class DirPlan:
         self._mime_memo: dict[str, tuple] = {}
         self.has_redirects = any(name in cfg for name in REDIRECT_DIRECTIVES)
         self.has_env_rules = any(name in cfg for name in _ENV_DIRECTIVES)
-        self.has_fixups = any(name in cfg for name in _FIXUP_DIRECTIVES)
+        self.has_env_fixups = any(name in cfg for name in _ENV_FIXUP_DIRECTIVES)
+        self.has_request_headers = "RequestHeader" in cfg
         handler = cfg.get("SetHandler")
         self.set_handler = str(handler) if handler and str(handler).lower() != "none" else None
         self.add_handler = "AddHandler" in cfg

@@ -5,8 +5,9 @@ mod_headers.
   request header or on Remote_Addr, Remote_Host, Server_Addr,
   Request_Method, Request_Protocol, Request_URI; ``$1`` substitutions;
   ``!var`` unsets), in config order, before access control.
-* ``fixups``: after access control, SetEnv/UnsetEnv/PassEnv, then
-  RequestHeader (which Header echo, ``%{X}i`` and later phases see).
+* ``env_fixups``: after access control, SetEnv/UnsetEnv/PassEnv;
+  ``request_header_fixups``: then RequestHeader (which Header echo,
+  ``%{X}i`` and later phases see).
 * ``apply_response_headers``: ``Header`` actions in order, each on its own
   table - "onsuccess" on the handler's fields (not on error pages and
   redirects), "always" on a table of its own - with ``env=``/``env=!``
@@ -80,11 +81,10 @@ def setenvif_env(ex, cfg) -> None:
                     env[var] = _expand(value, match) if "$" in value else value
 
 
-def fixups(ex, cfg) -> None:
-    """The fixups phase, after access control: mod_env's SetEnv, UnsetEnv
-    and PassEnv, then mod_headers' RequestHeader (APR_HOOK_LAST).  A
-    request refused before it (403, 401) has neither: Apache documents
-    that ``Require env`` cannot see SetEnv."""
+def env_fixups(ex, cfg) -> None:
+    """mod_env's fixups, after access control: SetEnv, UnsetEnv and
+    PassEnv.  A request refused before them (403, 401) has none of them:
+    Apache documents that ``Require env`` cannot see SetEnv."""
     env = ex.env
     for name in ("SetEnv", "UnsetEnv", "PassEnv"):
         for action in cfg.get(name) or ():
@@ -95,6 +95,12 @@ def fixups(ex, cfg) -> None:
                 env.pop(action.name, None)
             elif op == "pass" and action.name in os.environ:
                 env[action.name] = os.environ[action.name]
+
+
+def request_header_fixups(ex, cfg) -> None:
+    """mod_headers' fixup (APR_HOOK_LAST, after mod_env's and mod_dir's):
+    RequestHeader edits the request's fields, which Header echo, ``%{X}i``
+    and the handler then see."""
     actions = [a for a in cfg.get("RequestHeader") or ()
                if not a.early and not a.expr and _condition_holds(a, ex)]
     if actions:

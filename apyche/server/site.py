@@ -46,7 +46,8 @@ from ..semantics.mimetypes import load_mime_types
 from ..semantics.static import StaticDecision, decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver
-from .headers import apply_response_headers, fixups, setenvif_env
+from .headers import (apply_response_headers, env_fixups, request_header_fixups,
+                      setenvif_env)
 from . import hostlookup, handlers
 from .access import client_independent
 from .gate import Gate, NeedLookup
@@ -97,6 +98,11 @@ class Exchange:
     user: str | None = None
     content_type: str | None = None
     redirected_from: int | None = None
+    # An ErrorDocument's internal redirect: the first request's URI, and the
+    # status the ErrorDocument's own request ended with when it failed
+    # (%<U and %>s read them; the page sent keeps the first status).
+    original_uri: str | None = None
+    final_status: int | None = None
     start_us: int = 0
     # The answer comes from the handler phase (status still 200 when Apache
     # would read the request body): see Site._body_pending.
@@ -544,6 +550,8 @@ class Site:
             filename = ex.filename = filename[:len(filename) - len(path_info)]
             ex.notes["path_info"] = path_info
         is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+        if is_dir and ex.handler is None:
+            ex.handler = _DIR_MAGIC_TYPE     # r->handler of a directory (%R)
         directory = filename if is_dir else filename[:filename.rfind("/") + 1]
         if is_dir and not directory.endswith("/"):
             directory += "/"
@@ -581,11 +589,17 @@ class Site:
             redirect = self._dir_redirect(ex, cfg)
             if redirect is not None:
                 return redirect
-        if plan.has_fixups:
-            fixups(ex, cfg)
+        if plan.has_env_fixups:
+            env_fixups(ex, cfg)
+        if plan.has_request_headers and not (is_dir and self._slash_redirect(ex, cfg)):
+            # (mod_dir's fixup, which redirects to the slash, runs first)
+            request_header_fixups(ex, cfg)
         ex.in_handler = True
         if plan.set_handler is not None or plan.add_handler:
-            named = handlers.find(plan.handler_of(filename))   # server-status & co.
+            name = plan.handler_of(filename)
+            if name:
+                ex.handler = name                   # SetHandler/AddHandler (%R)
+            named = handlers.find(name)             # server-status & co.
             if named is not None and (answer := named(self, ex)) is not None:
                 return answer
         if st is None:
@@ -737,7 +751,7 @@ class Site:
         tried = None
         if self.dir_module:
             if not ex.uri.endswith("/"):
-                if cfg.get("DirectorySlash") is not False:
+                if self._slash_redirect(ex, cfg):
                     location = self._self_url(ex, _escape_path(ex.uri) + "/")
                     if ex.query is not None:
                         location += "?" + ex.query
@@ -759,6 +773,11 @@ class Site:
             return self._other_method(ex, directory=True)
         self.log_error(ex, INFO, "core", f"AH00129: Attempt to serve directory: {dirname}")
         return self.error_response(ex, 404)
+
+    def _slash_redirect(self, ex: Exchange, cfg) -> bool:
+        """Whether mod_dir answers a directory with DirectorySlash's 301."""
+        return (self.dir_module and not ex.uri.endswith("/")
+                and cfg.get("DirectorySlash") is not False)
 
     def _directory_index(self, ex: Exchange, cfg, dirname: str) -> Response | str:
         """mod_dir's DirectoryIndex: the first listed name that is a regular
@@ -996,12 +1015,17 @@ class Site:
                 mapped = srv.aliases.translate(target, None, srv.docroot) if srv.aliases \
                     else Mapped(srv.docroot + target)
                 if isinstance(mapped, Mapped):
+                    ex.original_uri = ex.uri
                     ex.uri, ex.filename = target, mapped.filename
                     inner = self.serve_path(ex)
                     if inner.status == 200:
                         inner.status = status
                         return inner
-                    return self.canned(ex, status, headers, recursive=inner.status)
+                    # ap_die_r: the redirect's request inherited the first
+                    # status, and that is the "recursive" one its page
+                    # names; the log's %>s is the redirect's own
+                    ex.final_status = inner.status
+                    return self.canned(ex, status, headers, recursive=status)
         return self.canned(ex, status, headers, notes=notes)
 
     def canned(self, ex: Exchange, status: int, headers, recursive: int | None = None,
@@ -1061,8 +1085,12 @@ class Site:
         gave it (the server's SetEnvIf rules), for the access log."""
         ex = Exchange(request)
         ex.view = view = self._view_of(request)
-        ex.settings = self.settings[view.index]
+        ex.settings = srv = self.settings[view.index]
         ex.uri = request.path
+        mapped = srv.aliases.translate(ex.uri, None, srv.docroot) if srv.aliases \
+            else Mapped(srv.docroot + ex.uri)
+        if isinstance(mapped, Mapped):
+            ex.filename = mapped.filename      # translate_name ran (%f)
         setenvif_env(ex, view)
         return ex
 
@@ -1162,22 +1190,55 @@ class Site:
         srv = self.settings[view_index]
         client = client or ("-", 0)
         local = request.server or ("-", 0)
+        final_status = ex.final_status if ex is not None else None
+        if final_status is not None:
+            # a failed ErrorDocument: what is not the first request's is
+            # the redirect's, which sent nothing (the page went out as the
+            # first's)
+            bytes_sent, headers_out, content_type = 0, (), None
+        else:
+            headers_out, content_type = response.headers, ex.content_type if ex else None
         return LogRecord(
             request_line=request.request_line,
             method=request.method, uri=ex.uri if ex else request.path,
             query=ex.query if ex else request.query,
-            protocol=f"HTTP/{request.http_version}", status=response.status,
-            bytes_sent=bytes_sent, content_type=ex.content_type if ex else None,
+            orig_uri=ex.original_uri if ex else None,
+            orig_status=response.status if final_status is not None else None,
+            handler=ex.handler if ex else None,
+            protocol=f"HTTP/{request.http_version}",
+            status=final_status if final_status is not None else response.status,
+            bytes_sent=bytes_sent, content_type=content_type,
             headers_in=_Headers(request),
-            headers_out=response.headers, env=ex.env if ex else {},
+            headers_out=headers_out, env=ex.env if ex else {},
             remote_ip=client[0], remote_port=client[1], local_ip=local[0],
             remote_host=ex.remote_host if ex else None,
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
+            server_name=_canonical_name(request, ex),
             filename=ex.filename if ex else None, user=ex.user if ex else None,
             request_time_us=start_us, end_time_us=end_us,
             keepalives=getattr(request, "keepalives", 0),
             keepalive=getattr(request, "connection_kept", False),
             keep_alive_max=getattr(request, "keep_alive_max", 100))
+
+
+def _canonical_name(request, ex: Exchange | None) -> str | None:
+    """ap_get_server_name for %V: with UseCanonicalName Off (the default)
+    the request's host name as fix_hostname leaves it (lower case, no port,
+    no trailing dot); None: the server's own name."""
+    mode = ex.config.get("UseCanonicalName") if ex is not None and ex.config is not None \
+        else None
+    if mode is not None and str(mode).lower() != "off":
+        return None
+    host = getattr(request, "host_from_target", None) or (
+        request.get("Host") if hasattr(request, "get") else None)
+    if not host:
+        return None
+    if host.startswith("["):
+        name = host[:host.find("]") + 1]
+    else:
+        name = host.rsplit(":", 1)[0]
+    name = name.lower()
+    return name[:-1] if name.endswith(".") else name
 
 
 _FAST_METHODS = frozenset(("GET", "HEAD"))

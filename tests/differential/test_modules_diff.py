@@ -15,7 +15,8 @@ conditionals; this module covers what acts on every answer around them:
 * TraceEnable, KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests per
   virtual host, LimitRequestBody per directory;
 * EnableSendfile/EnableMMAP: the same bytes whichever way a file is sent;
-* mod_log_config - common, combined and a format with most of its codes.
+* mod_log_config - common, combined and formats with most of its codes,
+  an ErrorDocument's internal redirect among them.
 
 Every header of both answers is compared but Date, Server, Connection and
 Keep-Alive, with the ports, the values of %t, %D, %l, %i and %b and
@@ -49,6 +50,8 @@ MTIME = 1_600_000_000
 PASSED = {"APYCHE_DIFF_PASSED": "from-env"}
 CODES = ("%h|%l|%u|%r|%>s|%s|%b|%B|%{Content-Type}o|%{X-Set}o|%v|%p|%U|%q|%H|%m|%a|%A|%T"
          "|%{LOGVAR}e|%{NOPE}e|%{Host}i|%{X-Echo-Added}i")
+MORE_CODES = ("%f|%R|%k|%X|%V|%{c}a|%{local}p|%>s|%s|%<s|%200,304{Referer}i|%!200{Referer}i"
+              "|%>{X-Set}o|%<U|%>U|%{REDIRECT_STATUS}e|%{%Y}t")
 
 CONFIG = f"""\
 ServerRoot @ROOT@
@@ -67,6 +70,7 @@ LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{{Referer}}i\\" \\"%{{User-Agent}}i\\
 CustomLog @ROOT@/logs/common-@PORT@.log common
 CustomLog @ROOT@/logs/combined-@PORT@.log combined
 CustomLog @ROOT@/logs/codes-@PORT@.log "{CODES}"
+CustomLog @ROOT@/logs/more-@PORT@.log "{MORE_CODES}"
 CustomLog @ROOT@/logs/txt-@PORT@.log common env=IS_TXT
 CustomLog @ROOT@/logs/nottxt-@PORT@.log common env=!IS_TXT
 TypesConfig {REPO}/conf.d/mime.types
@@ -163,6 +167,13 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
 <Directory @DOCROOT@/limit/raised>
     LimitRequestBody 0
 </Directory>
+<Directory @DOCROOT@/ed>
+    ErrorDocument 404 /page.html
+    ErrorDocument 403 /ed/missing
+</Directory>
+<Directory @DOCROOT@/ed/denied>
+    Require all denied
+</Directory>
 <Directory @DOCROOT@/sf>
     EnableSendfile On
     EnableMMAP Off
@@ -195,7 +206,7 @@ BIG = bytes(range(256)) * 400 + b"tail"
 FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.txt": b"al\n",
          "redir/x": b"x", "ctype/f.txt": b"c\n", "envreq/f.txt": b"e\n", "envset/f.txt": b"s\n",
          "limit/f.txt": b"l\n", "limit/denied/f.txt": b"d\n", "limit/raised/f.txt": b"r\n",
-         "page.html": b"<p>x</p>\n", "plain.txt": b"plain\n",
+         "page.html": b"<p>x</p>\n", "plain.txt": b"plain\n", "ed/denied/f.txt": b"d\n",
          **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
 
 ECHO = {"X-Echo-One": "e1", "X-Echo-Gone": "g", "X-Echo-App": "base"}
@@ -248,8 +259,15 @@ CASES = [
       for way in ("sf", "mm", "rd")],
     *[C(f"{way}-suffix", "GET", f"/{way}/big.bin", {"Range": "bytes=-10"})
       for way in ("sf", "mm", "rd")],
+    # an ErrorDocument's internal redirect (%s, %>s, %<U, %>U), directories (%R)
+    C("errordocument-local", "GET", "/ed/nope", {"Referer": "http://r.example/"}),
+    C("errordocument-missing", "GET", "/ed/denied/f.txt"),
+    C("directory-no-index", "GET", "/"),
+    C("directory-slash", "GET", "/hdr"),
     # logs
     C("log-query-referer", "GET", "/page.html?q=1", {"Referer": "http://r.example/"}),
+    C("log-not-modified", "GET", "/page.html", {"If-None-Match": "*",
+                                               "Referer": "http://r.example/"}),
     C("log-vhost", "GET", "/plain.txt", port=2),
 ]
 
@@ -372,7 +390,7 @@ def test_delivery_paths_send_the_same_bytes(pair):
         assert len(got) == 1, suffix
 
 
-LOGS = ("common", "combined", "codes", "txt", "nottxt")
+LOGS = ("common", "combined", "codes", "more", "txt", "nottxt")
 
 
 def _log_lines(pair: Pair, kind: str, name: str) -> list[str]:
