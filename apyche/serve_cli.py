@@ -111,7 +111,7 @@ def bind(addresses, backlog: int = 511, filters=None) -> list[socket.socket]:
     return sockets
 
 
-def connection_policy(config: ServerConfig, banner: str, trace_enabled=None):
+def connection_policy(config: ServerConfig, banner: str, trace_check=None):
     from .http.limits import ConnectionPolicy
     from .config.directives.core import merge_http_protocol_options
     from .config.directives.sections import known_methods
@@ -134,7 +134,7 @@ def connection_policy(config: ServerConfig, banner: str, trace_enabled=None):
         limit_request_body=int(num("LimitRequestBody", 1 << 30)),
         server_header=banner,
         trace_enable=trace != "off",
-        trace_enabled=trace_enabled,
+        trace_check=trace_check,
         strict=options.strict is not False,
         allow09=options.allow09 is not False,
         registered_methods=known_methods(config) if options.registered_methods else None)
@@ -161,7 +161,7 @@ def serve_config(config: ServerConfig, *, sockets=None, announce=None) -> int:
         announce(sockets)
     board = _single_scoreboard(config, site)   # mod_status in the one-process modes
     try:
-        run(sockets, site.handle, connection_policy(config, site.banner, site.trace_enabled),
+        run(sockets, site.handle, connection_policy(config, site.banner, site.trace_check),
             on_complete=site.log_access, error_response=site.protocol_error,
             scoreboard=board, on_loop=site.bind_loop)
     finally:

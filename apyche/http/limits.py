@@ -46,9 +46,11 @@ class ConnectionPolicy:
     # TraceEnable On|Off (Off answers TRACE with 405).  "extended" is not
     # supported: a TRACE body is always refused with 413 as "On" does.
     trace_enable: bool = True
-    # TraceEnable of the request's virtual host, when the server layer
-    # knows it (Site.trace_enabled); None: ``trace_enable`` for every request.
-    trace_enabled: Callable[[Any], bool] | None = None
+    # The server layer's word on a TRACE (Site.trace_check): None when the
+    # request's virtual host has TraceEnable Off, else the header fields
+    # the echo also carries (a Vary); unset: ``trace_enable`` for every
+    # request.
+    trace_check: Callable[[Any], list | None] | None = None
     # Content-Length together with "Transfer-Encoding: chunked": Apache 2.4
     # reads the body as chunked, drops Content-Length and closes the
     # connection after the response; True rejects such requests with 400

@@ -1429,7 +1429,9 @@ class HttpProtocol(asyncio.Protocol):
     def _trace(self, req: Request) -> Response:
         """ap_send_http_trace: echo the request as message/http."""
         p = self.policy
-        if not (p.trace_enabled(req) if p.trace_enabled is not None else p.trace_enable):
+        extra = p.trace_check(req) if p.trace_check is not None else \
+            ([] if p.trace_enable else None)
+        if extra is None:
             return self._render_error(405, req)
         if req.has_body:
             return self._render_error(413, req)
@@ -1444,7 +1446,7 @@ class HttpProtocol(asyncio.Protocol):
 
         async def gen(data=text.encode("latin-1")):
             yield data
-        return Response(200, [("Content-Type", "message/http")], gen())
+        return Response(200, [*extra, ("Content-Type", "message/http")], gen())
 
     def _keep_alive(self, cycle: _Cycle, response: Response, length_known: bool, out: list[str]) -> bool:
         """ap_set_keepalive (modules/http/http_protocol.c), condition by condition."""

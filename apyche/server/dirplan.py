@@ -21,7 +21,8 @@ from ..tree.walk import symlink_policy
 __all__ = ["DirPlan", "DirPlans", "REDIRECT_DIRECTIVES"]
 
 REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
-_ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase")
+_ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
+                   "BrowserMatchNoCase")
 # What mod_env's fixups run (apyche/server/headers.py: env_fixups).
 _ENV_FIXUP_DIRECTIVES = ("SetEnv", "UnsetEnv", "PassEnv")
 _MIME_DIRECTIVES = ("AddType", "AddCharset", "AddLanguage", "AddEncoding", "AddHandler",

@@ -21,11 +21,24 @@ import re
 import time
 from functools import lru_cache
 
+from ..expr import holds
+
 
 @lru_cache(maxsize=512)
 def _regex(pattern: str, icase: bool):
     from ..expr.regex import compile_pcre
     return compile_pcre(pattern, icase=icase)
+
+
+@lru_cache(maxsize=512)
+def _expr(text: str, string_result: bool):
+    """A parsed ap_expr (SetEnvIfExpr, ``expr=`` conditions and values),
+    or None when it does not parse: the condition is then false."""
+    from ..expr import parse_expr, parse_string_expr
+    try:
+        return (parse_string_expr if string_result else parse_expr)(text)
+    except Exception:
+        return None
 
 
 _SPECIAL = {"remote_addr", "remote_host", "server_addr", "request_method",
@@ -56,14 +69,21 @@ def _expand(value: str, match: re.Match[str]) -> str:
                   if int(m.group(1)) <= (match.re.groups or 0) else "", value)
 
 
-def setenvif_env(ex, cfg) -> None:
-    """mod_setenvif: SetEnvIf/SetEnvIfNoCase/BrowserMatch* into ``ex.env``
-    (Apache: post_read_request and header_parser - before access control,
-    so ``Require env`` sees them)."""
+def setenvif_env(ex, cfg, expr_context=None) -> None:
+    """mod_setenvif: SetEnvIf/SetEnvIfNoCase/SetEnvIfExpr/BrowserMatch*
+    into ``ex.env`` (Apache: post_read_request and header_parser - before
+    access control, so ``Require env`` sees them).  *expr_context(ex)*
+    gives what SetEnvIfExpr's expression reads."""
     env = ex.env
-    for name in ("SetEnvIf", "SetEnvIfNoCase", "BrowserMatch", "BrowserMatchNoCase"):
+    for name in ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
+                 "BrowserMatchNoCase"):
         for rule in cfg.get(name) or ():
-            if getattr(rule, "expr", False) or rule.attribute is None:
+            if getattr(rule, "expr", False):
+                if expr_context is not None and holds(_expr(rule.pattern, False),
+                                                      expr_context(ex)):
+                    _set_features(env, rule.features, None)
+                continue
+            if rule.attribute is None:
                 continue
             subject = _subject(rule.attribute, ex)
             if subject is None:
@@ -74,11 +94,15 @@ def setenvif_env(ex, cfg) -> None:
                 continue
             if match is None:
                 continue
-            for var, value in rule.features:
-                if value == "!":
-                    env.pop(var, None)
-                else:
-                    env[var] = _expand(value, match) if "$" in value else value
+            _set_features(env, rule.features, match)
+
+
+def _set_features(env, features, match) -> None:
+    for var, value in features:
+        if value == "!":
+            env.pop(var, None)
+        else:
+            env[var] = _expand(value, match) if match is not None and "$" in value else value
 
 
 def env_fixups(ex, cfg) -> None:
@@ -97,29 +121,63 @@ def env_fixups(ex, cfg) -> None:
                 env[action.name] = os.environ[action.name]
 
 
-def request_header_fixups(ex, cfg) -> None:
+class _Pass:
+    """One run of Header or RequestHeader actions: the exchange, the time
+    %D counts to, and the ap_expr context (built on first use)."""
+
+    __slots__ = ("ex", "now_us", "_make_context", "_context")
+
+    def __init__(self, ex, expr_context) -> None:
+        self.ex = ex
+        self.now_us = time.time_ns() // 1000
+        self._make_context = expr_context
+        self._context = None
+
+    def expr_holds(self, text: str) -> bool:
+        return self._make_context is not None and holds(_expr(text, False), self.context())
+
+    def expr_value(self, text: str) -> str:
+        expr = _expr(text, True)
+        if expr is None or self._make_context is None:
+            return ""
+        try:
+            return expr.evaluate_string(self.context())
+        except Exception:
+            return ""
+
+    def context(self):
+        if self._context is None:
+            self._context = self._make_context(self.ex)
+        return self._context
+
+
+def request_header_fixups(ex, cfg, expr_context=None) -> None:
     """mod_headers' fixup (APR_HOOK_LAST, after mod_env's and mod_dir's):
     RequestHeader edits the request's fields, which Header echo, ``%{X}i``
-    and the handler then see."""
-    actions = [a for a in cfg.get("RequestHeader") or ()
-               if not a.early and not a.expr and _condition_holds(a, ex)]
+    and the handler then see.  *expr_context(ex)*: what ``expr=`` reads."""
+    actions = [a for a in cfg.get("RequestHeader") or () if not a.early]
     if actions:
+        run = _Pass(ex, expr_context)
         req = ex.request
         fields = list(req.headers)
-        now_us = time.time_ns() // 1000
         for a in actions:
-            fields = _apply(a, fields, ex, now_us)
+            if _condition_holds(a, run):
+                fields = _apply(a, fields, run)
         req.replace_headers(fields)
 
 
 _FORMAT = re.compile(r"%(?:\{([^}]*)\})?([a-zA-Z%])")
 
 
-def _format(value: str, ex, now_us: int) -> str:
-    """mod_headers' format string: %{VAR}e, %t, %D, %l (load average),
-    %i and %b (idle and busy shares of the scoreboard), %%."""
+def _format(value: str, run: _Pass) -> str:
+    """mod_headers' value: an ``expr=`` string expression, or a format
+    string with %{VAR}e, %t, %D, %l (load average), %i and %b (idle and
+    busy shares of the scoreboard), %%."""
+    if value.startswith("expr="):
+        return run.expr_value(value[5:])
     if "%" not in value:
         return value
+    ex = run.ex
 
     def repl(m: re.Match[str]) -> str:
         arg, tag = m.group(1), m.group(2)
@@ -130,7 +188,7 @@ def _format(value: str, ex, now_us: int) -> str:
         if tag == "t":
             return f"t={ex.start_us}"
         if tag == "D":
-            return f"D={max(0, now_us - ex.start_us)}"
+            return f"D={max(0, run.now_us - ex.start_us)}"
         if tag == "l":
             return "l=%.2f/%.2f/%.2f" % os.getloadavg()
         if tag == "i" or tag == "b":
@@ -141,17 +199,20 @@ def _format(value: str, ex, now_us: int) -> str:
     return _FORMAT.sub(repl, value)
 
 
-def _condition_holds(action, ex) -> bool:
+def _condition_holds(action, run: _Pass) -> bool:
+    """The action's ``env=``/``env=!`` or ``expr=`` clause."""
+    if action.expr:
+        return run.expr_holds(action.expr)
     var = action.condition_var
     if not var:
         return True
     if var.startswith("!"):
-        return var[1:] not in ex.env
-    return var in ex.env
+        return var[1:] not in run.ex.env
+    return var in run.ex.env
 
 
-def apply_response_headers(ex, cfg, headers: list[tuple[str, str]],
-                           error_page: bool) -> list[tuple[str, str]]:
+def apply_response_headers(ex, cfg, headers: list[tuple[str, str]], error_page: bool,
+                           expr_context=None) -> list[tuple[str, str]]:
     """Run the merged ``Header`` actions over a response's *headers*
     (returns a new list), as mod_headers' output filters do.
 
@@ -163,9 +224,10 @@ def apply_response_headers(ex, cfg, headers: list[tuple[str, str]],
     can add fields but not touch the page's Location.  Content-Type is
     not in either table but ``r->content_type``: ``set``/``setifempty``/
     ``edit`` of it change that, and it replaces whatever the tables say
-    about Content-Type when the head is written."""
+    about Content-Type when the head is written.  *expr_context(ex)*: what
+    ``expr=`` reads."""
     actions = [a for a in (cfg.get("Header") or ())
-               if not a.early and not a.expr and (a.condition == "always" or not error_page)]
+               if not a.early and (a.condition == "always" or not error_page)]
     if not actions:
         return headers
     content_type = None
@@ -176,14 +238,14 @@ def apply_response_headers(ex, cfg, headers: list[tuple[str, str]],
         else:
             handler_table.append((k, v))
     always_table: list[tuple[str, str]] = []
-    now_us = time.time_ns() // 1000
+    run = _Pass(ex, expr_context)
     for a in actions:
-        if not _condition_holds(a, ex):
+        if not _condition_holds(a, run):
             continue
         table = always_table if a.condition == "always" else handler_table
         if content_type is not None and a.header.lower() == "content-type":
-            content_type = _content_type_action(a, table, content_type, ex, now_us)
-        new = _apply(a, table, ex, now_us)
+            content_type = _content_type_action(a, table, content_type, run)
+        new = _apply(a, table, run)
         if a.condition == "always":
             always_table = new
         else:
@@ -195,12 +257,12 @@ def apply_response_headers(ex, cfg, headers: list[tuple[str, str]],
     return out
 
 
-def _content_type_action(a, table, content_type: str, ex, now_us: int) -> str:
+def _content_type_action(a, table, content_type: str, run: _Pass) -> str:
     """``r->content_type`` after action *a* (do_headers_fixup's special
     case for Content-Type)."""
     if a.action == "set" or (a.action == "setifempty"
                              and not any(k.lower() == "content-type" for k, _ in table)):
-        return _format(a.value or "", ex, now_us)
+        return _format(a.value or "", run)
     if a.action in ("edit", "edit*"):
         pattern = _regex(a.value or "", False)
         return pattern.sub(lambda m: _expand(a.subs or "", m), content_type,
@@ -208,7 +270,7 @@ def _content_type_action(a, table, content_type: str, ex, now_us: int) -> str:
     return content_type
 
 
-def _apply(a, table: list[tuple[str, str]], ex, now_us: int) -> list[tuple[str, str]]:
+def _apply(a, table: list[tuple[str, str]], run: _Pass) -> list[tuple[str, str]]:
     """One Header/RequestHeader action on one table (a new list)."""
     name = a.header
     low = name.lower()
@@ -217,13 +279,13 @@ def _apply(a, table: list[tuple[str, str]], ex, now_us: int) -> list[tuple[str, 
         return [(k, v) for k, v in table if k.lower() != low]
     if act == "echo":
         pattern = _regex(name, True)
-        return table + [(k, v) for k, v in ex.request.headers if pattern.search(k)]
+        return table + [(k, v) for k, v in run.ex.request.headers if pattern.search(k)]
     if act in ("edit", "edit*"):
         pattern = _regex(a.value or "", False)
         count = 0 if act == "edit*" else 1
         return [(k, pattern.sub(lambda m: _expand(a.subs or "", m), v, count=count)
                  if k.lower() == low else v) for k, v in table]
-    value = _format(a.value or "", ex, now_us)
+    value = _format(a.value or "", run)
     present = [v for k, v in table if k.lower() == low]
     others = [(k, v) for k, v in table if k.lower() != low]
     if act == "set":

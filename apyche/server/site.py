@@ -103,6 +103,9 @@ class Exchange:
     # (%<U and %>s read them; the page sent keeps the first status).
     original_uri: str | None = None
     final_status: int | None = None
+    # Request fields an ap_expr read (<If>, Require expr, SetEnvIfExpr,
+    # expr=): Apache adds them to the answer's Vary.
+    vary: list[str] = field(default_factory=list)
     start_us: int = 0
     # The answer comes from the handler phase (status still 200 when Apache
     # would read the request body): see Site._body_pending.
@@ -579,7 +582,7 @@ class Site:
         plan = self.plans.plan_for(cfg)
         self.gate.remote_host_for_log(ex, cfg)
         if plan.has_env_rules:
-            setenvif_env(ex, cfg)
+            setenvif_env(ex, cfg, self.expr_context)
         refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
@@ -593,7 +596,7 @@ class Site:
             env_fixups(ex, cfg)
         if plan.has_request_headers and not (is_dir and self._slash_redirect(ex, cfg)):
             # (mod_dir's fixup, which redirects to the slash, runs first)
-            request_header_fixups(ex, cfg)
+            request_header_fixups(ex, cfg, self.expr_context)
         ex.in_handler = True
         if plan.set_handler is not None or plan.add_handler:
             name = plan.handler_of(filename)
@@ -647,7 +650,7 @@ class Site:
             method=req.method, uri=ex.uri, filename=ex.filename, query=ex.query,
             protocol=f"HTTP/{req.http_version}", the_request=req.request_line,
             remote_ip=client[0], remote_port=client[1],
-            request_headers=Headers(req.headers), env=ex.env,
+            request_headers=Headers(req.headers), env=ex.env, vary=ex.vary,
             vars={"SERVER_NAME": ex.settings.server_name if ex.settings else "",
                   "DOCUMENT_ROOT": ex.settings.docroot if ex.settings else "",
                   "REQUEST_FILENAME": ex.filename or ""})
@@ -1066,10 +1069,17 @@ class Site:
         headers.append(("Content-Type", "text/html; charset=iso-8859-1"))
         return self.finish(ex, Response(status, headers, body), error_page=True)
 
-    def trace_enabled(self, request) -> bool:
-        """TraceEnable of the server (vhost) *request* is for: the core
-        answers TRACE before any directory is known (ap_send_http_trace)."""
-        return str(self._view_of(request).get("TraceEnable") or "on").lower() != "off"
+    def trace_check(self, request) -> list[tuple[str, str]] | None:
+        """The core answers TRACE before any directory is known
+        (ap_send_http_trace): None when the request's server has
+        TraceEnable Off, else the fields its echo also carries (the Vary of
+        the server's SetEnvIfExpr rules).  Its exchange is kept for the
+        access log."""
+        ex = self._core_exchange(request)
+        self._inflight[id(request)] = ex
+        if str(ex.view.get("TraceEnable") or "on").lower() == "off":
+            return None
+        return [("Vary", ",".join(ex.vary))] if ex.vary else []
 
     def _view_of(self, request):
         local = request.server or ("127.0.0.1", 0)
@@ -1091,7 +1101,7 @@ class Site:
             else Mapped(srv.docroot + ex.uri)
         if isinstance(mapped, Mapped):
             ex.filename = mapped.filename      # translate_name ran (%f)
-        setenvif_env(ex, view)
+        setenvif_env(ex, view, self.expr_context)
         return ex
 
     def protocol_error(self, status: int, request=None) -> Response:
@@ -1122,9 +1132,11 @@ class Site:
         (*error_page*: an error page or redirect, which only "Header
         always" edits)."""
         ex.status = response.status
+        if ex.vary and not error_page:
+            response.headers = _with_vary(response.headers, ex.vary)
         if ex.config is not None and "Header" in ex.config:
             response.headers = apply_response_headers(ex, ex.config, response.headers,
-                                                      error_page)
+                                                      error_page, self.expr_context)
         for name, value in response.headers:
             if name == "Content-Type":
                 ex.content_type = value   # r->content_type, as sent (%{Content-Type}o)
@@ -1219,6 +1231,25 @@ class Site:
             keepalives=getattr(request, "keepalives", 0),
             keepalive=getattr(request, "connection_kept", False),
             keep_alive_max=getattr(request, "keep_alive_max", 100))
+
+
+def _with_vary(headers: list[tuple[str, str]], names: list[str]) -> list[tuple[str, str]]:
+    """*headers* with *names* merged into Vary, each token once (what
+    ap_expr's vary tracking and the header filter's fixup_vary leave)."""
+    tokens: list[str] = []
+    rest = []
+    for k, v in headers:
+        if k.lower() == "vary":
+            tokens += [t.strip() for t in v.split(",") if t.strip()]
+        else:
+            rest.append((k, v))
+    seen = set()
+    merged = []
+    for t in tokens + names:
+        if t.lower() not in seen:
+            seen.add(t.lower())
+            merged.append(t)
+    return rest + [("Vary", ",".join(merged))]
 
 
 def _canonical_name(request, ex: Exchange | None) -> str | None:

@@ -17,6 +17,7 @@ LogFormat "%U %>s %{LOGVAR}e %{X-Added}i %{Content-Type}o %v" envlog
 CustomLog @ROOT@/logs/env.log envlog
 SetEnv LOGVAR logged
 SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
+SetEnvIfExpr "%{HTTP:X-Mode} == 'expr'" BY_EXPR=1
 <Directory @DOCROOT@>
     Require all granted
 </Directory>
@@ -28,6 +29,9 @@ SetEnvIf X-Flag "^on$" FLAGGED=flag-$0
     Header echo ^X-Echo
     Header set X-Flagged "%{FLAGGED}e"
     Header set X-Load "%l %i %b %t %D %%"
+    Header set X-By-Expr "%{BY_EXPR}e"
+    Header set X-Expr-Cond "get" "expr=%{REQUEST_METHOD} == 'GET'"
+    Header set X-Expr-Value "expr=%{REQUEST_URI}!"
     Header edit Content-Type "plain" "PLAIN"
     Header unset Last-Modified
     RequestHeader set X-Echo-Added "rq"
@@ -149,3 +153,12 @@ def test_keepalive_values_are_the_virtual_hosts(site):
     with Conn(site.port) as c:       # the main server's: 5 s, 100 requests
         r = c.request("GET", "/plain.txt", {"Connection": "keep-alive"}, version="1.0")
     assert r.get("Keep-Alive") == "timeout=5, max=100"
+
+
+def test_expressions_set_env_and_headers_and_vary(site):
+    r = site.get("/hdr/f.txt", {"X-Mode": "expr"})
+    assert r.get("X-By-Expr") == "1"
+    assert r.get("X-Expr-Cond") == "get"
+    assert r.get("X-Expr-Value") == "/hdr/f.txt!"
+    assert r.get("Vary") == "X-Mode"        # the expression read that field
+    assert site.head("/hdr/f.txt").get("X-Expr-Cond") is None
