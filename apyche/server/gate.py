@@ -281,7 +281,7 @@ class Gate:
 
     def remote_host_for_log(self, ex, cfg) -> None:
         """HostnameLookups On/Double: resolve before answering, so %h and
-        REMOTE_HOST can be logged without blocking (Apache looks it up while
+        %{c}h can be logged without blocking (Apache looks it up while
         logging, blocking its thread)."""
         mode = str(cfg.get("HostnameLookups") or "off").lower()
         if mode == "off":
@@ -296,9 +296,7 @@ class Gate:
                 if not ex.allow_lookups:
                     return
                 raise NeedLookup("reverse", client)
-        ex.remote_host = name
-        if name:
-            ex.env["REMOTE_HOST"] = name
+        ex.remote_host = name     # (REMOTE_HOST goes to a CGI's environment, not the request's)
 
 
 def _require_all(rule) -> Result:

@@ -1224,6 +1224,8 @@ class Site:
             headers_out=headers_out, env=ex.env if ex else {},
             remote_ip=client[0], remote_port=client[1], local_ip=local[0],
             remote_host=ex.remote_host if ex else None,
+            # ap_get_remote_host caches the name on the connection too
+            client_host=ex.remote_host if ex else None,
             local_port=local[1], server_port=srv.port, server_hostname=srv.server_name,
             server_name=_canonical_name(request, ex),
             filename=ex.filename if ex else None, user=ex.user if ex else None,

@@ -13,11 +13,13 @@ conditionals; this module covers what acts on every answer around them:
   and on Request_URI/Request_Method/Remote_Addr, SetEnvIfNoCase with $1,
   SetEnvIfExpr, ``expr=`` conditions and values,
   BrowserMatch(NoCase) with !var, ``Require env``, ``CustomLog env=``;
+* HostnameLookups On/Double in a section (%h), ScriptAlias's mapping;
 * TraceEnable, KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests per
   virtual host, LimitRequestBody per directory;
 * EnableSendfile/EnableMMAP: the same bytes whichever way a file is sent;
 * mod_log_config - common, combined and formats with most of its codes,
-  an ErrorDocument's internal redirect among them.
+  an ErrorDocument's internal redirect among them; BufferedLogs' lines at
+  a stop.
 
 Every header of both answers is compared but Date, Server, Connection and
 Keep-Alive, with the ports, the values of %t, %D, %l, %i and %b and
@@ -72,6 +74,7 @@ CustomLog @ROOT@/logs/common-@PORT@.log common
 CustomLog @ROOT@/logs/combined-@PORT@.log combined
 CustomLog @ROOT@/logs/codes-@PORT@.log "{CODES}"
 CustomLog @ROOT@/logs/more-@PORT@.log "{MORE_CODES}"
+CustomLog @ROOT@/logs/hosts-@PORT@.log "%h|%{{c}}h|%a|%U|%{{REMOTE_HOST}}e"
 CustomLog @ROOT@/logs/txt-@PORT@.log common env=IS_TXT
 CustomLog @ROOT@/logs/nottxt-@PORT@.log common env=!IS_TXT
 TypesConfig {REPO}/conf.d/mime.types
@@ -182,6 +185,14 @@ SetEnvIfExpr "%{{HTTP:X-Flag}} == 'off'" FLAG_OFF !LOCAL_CLIENT
 <Directory @DOCROOT@/ed/denied>
     Require all denied
 </Directory>
+<Directory @DOCROOT@/lookup>
+    HostnameLookups On
+</Directory>
+<Directory @DOCROOT@/lookup/double>
+    HostnameLookups Double
+</Directory>
+ScriptAlias /cgi-bin/ @DOCROOT@/cgi/
+ScriptAliasMatch "^/sam/(.*)" "@DOCROOT@/cgi/$1"
 <Directory @DOCROOT@/sf>
     EnableSendfile On
     EnableMMAP Off
@@ -215,6 +226,8 @@ FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.
          "redir/x": b"x", "ctype/f.txt": b"c\n", "envreq/f.txt": b"e\n", "envset/f.txt": b"s\n",
          "limit/f.txt": b"l\n", "limit/denied/f.txt": b"d\n", "limit/raised/f.txt": b"r\n",
          "page.html": b"<p>x</p>\n", "plain.txt": b"plain\n", "ed/denied/f.txt": b"d\n",
+         "lookup/f.txt": b"h\n", "lookup/double/f.txt": b"h\n", "cgi/t.sh": b"#!/bin/sh\n",
+         "cgi/plain.txt": b"p\n",
          **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
 
 ECHO = {"X-Echo-One": "e1", "X-Echo-Gone": "g", "X-Echo-App": "base"}
@@ -272,6 +285,13 @@ CASES = [
     C("errordocument-missing", "GET", "/ed/denied/f.txt"),
     C("directory-no-index", "GET", "/"),
     C("directory-slash", "GET", "/hdr"),
+    # HostnameLookups (%h), ScriptAlias's mapping (no mod_cgi: served as files)
+    C("hostname-lookups-on", "GET", "/lookup/f.txt"),
+    C("hostname-lookups-double", "GET", "/lookup/double/f.txt"),
+    C("scriptalias", "GET", "/cgi-bin/t.sh"),
+    C("scriptalias-plain", "GET", "/cgi-bin/plain.txt"),
+    C("scriptalias-dir", "GET", "/cgi-bin/"),
+    C("scriptaliasmatch", "GET", "/sam/plain.txt"),
     # logs
     C("log-query-referer", "GET", "/page.html?q=1", {"Referer": "http://r.example/"}),
     C("log-not-modified", "GET", "/page.html", {"If-None-Match": "*",
@@ -399,7 +419,7 @@ def test_delivery_paths_send_the_same_bytes(pair):
         assert len(got) == 1, suffix
 
 
-LOGS = ("common", "combined", "codes", "more", "txt", "nottxt")
+LOGS = ("common", "combined", "codes", "more", "hosts", "txt", "nottxt")
 
 
 def _log_lines(pair: Pair, kind: str, name: str) -> list[str]:
@@ -467,4 +487,47 @@ def test_same_keepalive_per_virtual_host(pair, name):
             # tells apart closed at once from kept
             seen.append(("closed", c.closed_by_server(timeout=1.0)))
         got[kind] = seen
+    assert got["apyche"] == got["apache"]
+
+
+BUFFERED = """\
+ServerRoot @ROOT@
+Listen 127.0.0.1:@PORT@
+ServerName localhost
+{modules}User nobody
+Group nogroup
+PidFile @ROOT@/logs/buffered-@PORT@.pid
+DefaultRuntimeDir @ROOT@/logs
+Mutex file:@ROOT@/logs default
+ErrorLog @ROOT@/logs/buffered-error-@PORT@.log
+BufferedLogs On
+CustomLog @ROOT@/logs/buffered-@PORT@.log "%h %>s %b %U%q"
+TypesConfig {repo}/conf.d/mime.types
+DocumentRoot @DOCROOT@
+<Directory @DOCROOT@>
+    Require all granted
+</Directory>
+"""
+
+
+def test_buffered_logs_are_written_at_stop(pair):
+    """BufferedLogs On: the lines are in the file once the server stopped
+    (SIGTERM), the same lines as Apache's."""
+    got = {}
+    for kind in ("apache", "apyche"):
+        port = free_port()
+        text = (BUFFERED.format(modules=load_modules(MODULES), repo=REPO)
+                .replace("@PORT@", str(port)).replace("@DOCROOT@", str(pair.root / "htdocs"))
+                .replace("@ROOT@", str(pair.root)))
+        conf = pair.root / f"buffered-{kind}.conf"
+        conf.write_text(text)
+        server = ServerProcess(conf, pair.root, port, kind).start()
+        try:
+            for i in range(5):
+                request(port, "GET", f"/plain.txt?n={i}", host="localhost")
+            request(port, "GET", "/nope", host="localhost")
+        finally:
+            server.stop()
+        got[kind] = sorted(read_text(pair.root / "logs" / f"buffered-{port}.log").splitlines())
+    assert len(got["apache"]) == 6
     assert got["apyche"] == got["apache"]
