@@ -149,3 +149,17 @@ def where(cmd: Cmd) -> str:
 def line_of(cmd: Cmd) -> tuple[str, int]:
     node = cmd.node
     return getattr(node, "file", "?"), getattr(node, "line", 0)
+
+
+def check_expr(text: str, prefix: str, *, string_result: bool) -> None:
+    """Refuse an ap_expr that does not parse, as ap_expr_parse_cmd does at
+    config time (the message is *prefix* and the parser's error).  One the
+    evaluator cannot run (a regex feature it lacks) is accepted: it is then
+    false, or empty, when requests come."""
+    from ...expr import ExprError, ExprUnsupported, parse_expr, parse_string_expr
+    try:
+        (parse_string_expr if string_result else parse_expr)(text)
+    except ExprUnsupported:
+        return
+    except ExprError as exc:
+        raise DirectiveError(f"{prefix}{exc}") from None

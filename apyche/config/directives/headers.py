@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..registry import OR_FILEINFO, ArgForm, Cmd, Directive
 from ..values import HeaderAction, compile_regex
 from ..words import getword
-from ._util import DirectiveError
+from ._util import DirectiveError, check_expr
 
 HEADERS = "headers_module"
 FORMAT_TAGS = frozenset("DteslibD")
@@ -105,6 +105,7 @@ def _inout(cmd: Cmd, condition: str, action: str, hdr: str, value, subs, envclau
             condition_var = envclause[4:]
         elif low.startswith("expr="):
             expr = envclause[5:]
+            check_expr(expr, "Can't parse envclause/expression: ", string_result=False)
         else:
             raise DirectiveError(f"Unknown parameter: {envclause}")
     colon = hdr.find(":")
@@ -112,7 +113,9 @@ def _inout(cmd: Cmd, condition: str, action: str, hdr: str, value, subs, envclau
         hdr = hdr[:colon]
     if act not in ("unset", "echo"):
         text = subs if act in ("edit", "edit*") else value
-        if text is not None and not text.startswith("expr="):
+        if text is not None and text.startswith("expr="):
+            check_expr(text[5:], "Can't parse value expression : ", string_result=True)
+        elif text is not None:
             parse_format_string(text)
     return HeaderAction("RequestHeader" if condition == "request" else "Header",
                         condition, act, hdr, value, subs, condition_var, expr,

@@ -7,7 +7,7 @@ import re
 from ..registry import OR_FILEINFO, ArgForm, Cmd, Directive
 from ..values import SetEnvIfRule, compile_regex
 from ..words import getword
-from ._util import DirectiveError
+from ._util import DirectiveError, check_expr
 
 SETENVIF = "setenvif_module"
 SPECIAL = ("remote_addr", "remote_host", "request_uri", "request_method",
@@ -88,6 +88,7 @@ def add_setenvifexpr(cmd: Cmd, args: str):
     expr, pos = getword(args)
     if not expr:
         raise DirectiveError(f"Missing expression for {cmd.name}")
+    check_expr(expr, f'Could not parse expression "{expr}": ', string_result=False)
     return (SetEnvIfRule(None, expr, False, _envvars(cmd, args, pos), expr=True),)
 
 
