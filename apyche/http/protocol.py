@@ -348,16 +348,29 @@ def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
             return False          # the fault is in a line not yet whole
         try:
             parser.feed_data(message[start:nl + 1])
-        except HttpParserError:
+        except HttpParserError as exc:
             line = message[start:nl]
             if start == 0 or (strict and line[-1:] != b"\r") or b"\0" in line \
                     or _line_length(line) > max_line:
                 return True       # the request line, or a line refused whole
+            if str(exc) in _FRAMING_ERRORS:
+                # a framing field's value: Apache judges it with the head
+                return _blank_line_after(message, nl)
             return message.find(b"\n", nl + 1) >= 0
         start = nl + 1
 
 
 _NO_CALLBACKS = object()
+# llhttp's refusals of a Content-Length or Transfer-Encoding value, which
+# Apache checks only once it has the whole head (ap_read_request), not as
+# it reads the line
+_FRAMING_ERRORS = frozenset(("Content-Length overflow", "Invalid character in Content-Length",
+                             "Duplicate Content-Length"))
+
+
+def _blank_line_after(message: bytes, nl: int) -> bool:
+    """Whether the head in *message* ends after the line ending at *nl*."""
+    return message.find(b"\n\r\n", nl) >= 0 or message.find(b"\n\n", nl) >= 0
 
 
 def _line_length(line: bytes) -> int:

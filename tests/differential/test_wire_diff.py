@@ -250,6 +250,15 @@ CASES = [
            (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", False),
            (b"Transfer-Encoding: chunked\r\n\r\n5\r\nhe", True),
            (b"Content-Length: 5\r\n\r\nhelloGET /page.html HTTP/1.1\r\nHost: a\r\n\r\n", False)))],
+    # a bad Content-Length is judged once the head is whole (ap_read_request),
+    # not when its line is read: silence while the head is unfinished
+    *[(f"content-length-bad-{i}-{end}", b"POST /page.html HTTP/1.1\r\nHost: a\r\n" + field
+       + b"\r\nX: y\r\n" + tail, eof)
+      for i, field in enumerate((b"Content-Length: 99999999999999999999",
+                                 b"Content-Length: 1x",
+                                 b"Content-Length: 1\r\nContent-Length: 2"))
+      for end, tail, eof in (("open", b"Expect: 100-con", False), ("eof", b"Expect: 1", True),
+                             ("whole", b"\r\n", False))],
     # a chunk size beyond an off_t: 413
     ("chunk-size-overflow", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                             b"10000000000000000\r\n", False),

@@ -478,3 +478,16 @@ def test_eof_in_a_head_whose_last_line_repeats_the_target_is_400(server, head):
     c = Conn(server.port).send(head)
     c.sock.shutdown(socket.SHUT_WR)
     assert c.response()[0] == 400
+
+
+@pytest.mark.parametrize("field", [b"Content-Length: 99999999999999999999",
+                                   b"Content-Length: 1x",
+                                   b"Content-Length: 1\r\nContent-Length: 2"])
+def test_a_bad_content_length_is_judged_with_the_whole_head(make_server, field):
+    # Apache checks Content-Length once it has read the head: while the
+    # head is unfinished there is no answer, nor the connection closed
+    srv = make_server(policy=ConnectionPolicy(timeout=30))
+    c = Conn(srv.port).send(b"POST /echo HTTP/1.1\r\nHost: a\r\n" + field + b"\r\nX: y\r\nZ: 1")
+    assert not c.is_closed(timeout=0.3) and not c.buf
+    c.send(b"\r\n\r\n")
+    assert c.response()[0] == 400
