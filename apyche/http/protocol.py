@@ -1134,7 +1134,10 @@ class HttpProtocol(asyncio.Protocol):
         # A field over LimitRequestFieldSize is refused here: Apache's line
         # reader refuses it once its line is read, before any later line
         # arrives (the field count waits for checks.check_request).
-        if len(name) + len(value) > self._limit_field and self._method_registered():
+        if (len(name) + len(value) > self._limit_field and self._method_registered()
+                and self._parser.get_http_version() != "0.9"):
+            # (a line without a protocol is a simple request: Apache reads
+            # no header after it, and the line's verdict comes first)
             raise HttpError(400, FIELD_TOO_LONG, shown=True)
         self._headers.append((name, value))
 

@@ -259,6 +259,9 @@ CASES = [
                                  b"Content-Length: 1\r\nContent-Length: 2"))
       for end, tail, eof in (("open", b"Expect: 100-con", False), ("eof", b"Expect: 1", True),
                              ("whole", b"\r\n", False))],
+    # a simple request reads no header: a field line over the limit after it
+    *[(f"simple-request-long-field-{i}", b"GET /page.html\r\nX: " + b"a" * 9000 + tail, eof)
+      for i, (tail, eof) in enumerate(((b"\r\n\r\n", False), (b"", False), (b"", True)))],
     # a chunk size beyond an off_t: 413
     ("chunk-size-overflow", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
                             b"10000000000000000\r\n", False),

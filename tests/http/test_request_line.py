@@ -74,6 +74,13 @@ def test_simple_request_is_answered_before_folds_after_it(server, head):
     assert Conn(server.port).send(b"GET /x\r\n" + head).read_to_eof() == b"hello /x"
 
 
+@pytest.mark.parametrize("head", [b"X: " + b"a" * 9000 + b"\r\n\r\n", b"X: " + b"a" * 9000])
+def test_simple_request_is_answered_whatever_field_follows(server, head):
+    # Apache reads no header line after a line without a protocol: one
+    # over LimitRequestFieldSize does not make it a 400 (difffuzz --wide 131)
+    assert Conn(server.port).send(b"GET /x\r\n" + head).read_to_eof() == b"hello /x"
+
+
 @pytest.mark.parametrize("line", [b"GET  /x HTTP/1.1", b"OPTIONX  * HTTP/1.1", b"GET /x HTTP/0.9"])
 def test_a_line_llhttp_takes_but_apache_refuses_is_400_before_the_head_ends(server, line):
     c = Conn(server.port).send(line + b"\r\nHost: a\r\n")
