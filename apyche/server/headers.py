@@ -69,32 +69,42 @@ def _expand(value: str, match: re.Match[str]) -> str:
                   if int(m.group(1)) <= (match.re.groups or 0) else "", value)
 
 
-def setenvif_env(ex, cfg, expr_context=None) -> None:
-    """mod_setenvif: SetEnvIf/SetEnvIfNoCase/SetEnvIfExpr/BrowserMatch*
-    into ``ex.env`` (Apache: post_read_request and header_parser - before
-    access control, so ``Require env`` sees them).  *expr_context(ex)*
-    gives what SetEnvIfExpr's expression reads."""
+SETENVIF_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
+                       "BrowserMatchNoCase")
+
+
+def setenvif_rules(cfg, skip=frozenset()) -> tuple:
+    """The merged SetEnvIf* and BrowserMatch* rules of *cfg*, but those in
+    *skip* (ids: the server's, which post_read_request already ran)."""
+    return tuple(rule for name in SETENVIF_DIRECTIVES for rule in cfg.get(name) or ()
+                 if id(rule) not in skip)
+
+
+def setenvif_env(ex, rules, expr_context=None) -> None:
+    """mod_setenvif: *rules* (setenvif_rules) into ``ex.env``.  Apache
+    runs the server's at post_read_request, before the walks, and the
+    sections' at header_parser, after them - both before access control,
+    so ``Require env`` sees them.  *expr_context(ex)* gives what
+    SetEnvIfExpr's expression reads."""
     env = ex.env
-    for name in ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
-                 "BrowserMatchNoCase"):
-        for rule in cfg.get(name) or ():
-            if getattr(rule, "expr", False):
-                if expr_context is not None and holds(_expr(rule.pattern, False),
-                                                      expr_context(ex)):
-                    _set_features(env, rule.features, None)
-                continue
-            if rule.attribute is None:
-                continue
-            subject = _subject(rule.attribute, ex)
-            if subject is None:
-                continue
-            try:
-                match = _regex(rule.pattern, bool(rule.icase)).search(subject)
-            except Exception:
-                continue
-            if match is None:
-                continue
-            _set_features(env, rule.features, match)
+    for rule in rules:
+        if getattr(rule, "expr", False):
+            if expr_context is not None and holds(_expr(rule.pattern, False),
+                                                  expr_context(ex)):
+                _set_features(env, rule.features, None)
+            continue
+        if rule.attribute is None:
+            continue
+        subject = _subject(rule.attribute, ex)
+        if subject is None:
+            continue
+        try:
+            match = _regex(rule.pattern, bool(rule.icase)).search(subject)
+        except Exception:
+            continue
+        if match is None:
+            continue
+        _set_features(env, rule.features, match)
 
 
 def _set_features(env, features, match) -> None:

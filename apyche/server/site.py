@@ -47,7 +47,7 @@ from ..semantics.static import StaticDecision, decide
 from ..semantics.uri import UriError, map_request_target
 from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver
 from .headers import (apply_response_headers, env_fixups, request_header_fixups,
-                      setenvif_env)
+                      setenvif_env, setenvif_rules)
 from . import hostlookup, handlers
 from .access import client_independent
 from .gate import Gate, NeedLookup
@@ -178,6 +178,7 @@ class Site:
         self.dir_module = config.self_contained or config.has_module("dir_module")
         self.autoindex_module = config.self_contained or config.has_module("autoindex_module")
         self.known_methods = known_methods(config)
+        self._setenvif_by_view: dict[int, tuple[tuple, frozenset]] = {}
         # make_allow for the default handler: TRACE while TraceEnable is on
         trace = str(config.main.get("TraceEnable") or "on").lower() != "off"
         self.allow = "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
@@ -520,6 +521,11 @@ class Site:
             return self.error_response(ex, err.status)
         ex.uri = path.fs_path
         ex.query = path.query
+        server_rules = self._server_setenvif(view)[0]
+        if server_rules:
+            # post_read_request: the server's SetEnvIf rules, before the
+            # walks (whose errors are logged with them)
+            setenvif_env(ex, server_rules, self.expr_context)
         if ex.uri == "*":
             # "OPTIONS *" (the only method map_request_target lets through
             # with it): http_core's map_to_storage hook answers the server's
@@ -561,6 +567,8 @@ class Site:
         walk = self.resolver.directory_walk(view, directory)
         if walk.error is not None:
             err = walk.error
+            # r->filename is the directory being walked when it fails (%f)
+            ex.filename = err.path[:err.path.rfind("/") + 1]
             if err.lines:
                 for level, errnum, text in err.lines:
                     self.log_error(ex, _LEVELS[level], "core", text, errnum=errnum)
@@ -582,7 +590,10 @@ class Site:
         plan = self.plans.plan_for(cfg)
         self.gate.remote_host_for_log(ex, cfg)
         if plan.has_env_rules:
-            setenvif_env(ex, cfg, self.expr_context)
+            # header_parser: the sections' rules (the server's ran already)
+            rules = setenvif_rules(cfg, self._server_setenvif(ex.view)[1])
+            if rules:
+                setenvif_env(ex, rules, self.expr_context)
         refused = self.gate.check(ex, cfg)
         if refused is not None:
             return refused
@@ -1101,8 +1112,17 @@ class Site:
             else Mapped(srv.docroot + ex.uri)
         if isinstance(mapped, Mapped):
             ex.filename = mapped.filename      # translate_name ran (%f)
-        setenvif_env(ex, view, self.expr_context)
+        setenvif_env(ex, self._server_setenvif(view)[0], self.expr_context)
         return ex
+
+    def _server_setenvif(self, view) -> tuple[tuple, frozenset]:
+        """A server's own SetEnvIf rules (post_read_request's), and their
+        ids (which header_parser skips in a merged section config)."""
+        found = self._setenvif_by_view.get(view.index)
+        if found is None:
+            rules = setenvif_rules(view)
+            found = self._setenvif_by_view[view.index] = (rules, frozenset(map(id, rules)))
+        return found
 
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),

@@ -11,7 +11,8 @@ conditionals; this module covers what acts on every answer around them:
   through Header, and RequestHeader (seen by Header echo and the log);
 * mod_env and mod_setenvif - SetEnv/UnsetEnv/PassEnv, SetEnvIf on headers
   and on Request_URI/Request_Method/Remote_Addr, SetEnvIfNoCase with $1,
-  SetEnvIfExpr, ``expr=`` conditions and values,
+  SetEnvIfExpr, ``expr=`` conditions and values, all of them also from
+  .htaccess,
   BrowserMatch(NoCase) with !var, ``Require env``, ``CustomLog env=``;
 * HostnameLookups On/Double in a section (%h), ScriptAlias's mapping;
 * TraceEnable, KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests per
@@ -185,6 +186,18 @@ SetEnvIfExpr "%{{HTTP:X-Flag}} == 'off'" FLAG_OFF !LOCAL_CLIENT
 <Directory @DOCROOT@/ed/denied>
     Require all denied
 </Directory>
+<Directory @DOCROOT@/ht>
+    AllowOverride FileInfo
+</Directory>
+<Directory @DOCROOT@/ht/none>
+    AllowOverride None
+</Directory>
+<Directory @DOCROOT@/ht/auth>
+    AllowOverride AuthConfig
+</Directory>
+<Files ".ht*">
+    Require all denied
+</Files>
 <Directory @DOCROOT@/lookup>
     HostnameLookups On
 </Directory>
@@ -222,10 +235,17 @@ ScriptAliasMatch "^/sam/(.*)" "@DOCROOT@/cgi/$1"
 """
 
 BIG = bytes(range(256)) * 400 + b"tail"
+HTACCESS = (b'Header set X-Ht "h"\nSetEnv HTVAR v\nHeader set X-HtVar "%{HTVAR}e/%{SUBVAR}e"\n'
+            b'RequestHeader set X-Echo-Ht "q"\nHeader echo ^X-Echo\n'
+            b'Header always set X-Ht-Always "a"\n')
 FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.txt": b"al\n",
          "redir/x": b"x", "ctype/f.txt": b"c\n", "envreq/f.txt": b"e\n", "envset/f.txt": b"s\n",
          "limit/f.txt": b"l\n", "limit/denied/f.txt": b"d\n", "limit/raised/f.txt": b"r\n",
          "page.html": b"<p>x</p>\n", "plain.txt": b"plain\n", "ed/denied/f.txt": b"d\n",
+         "ht/.htaccess": HTACCESS, "ht/f.txt": b"t\n", "ht/sub/f.txt": b"s\n",
+         "ht/sub/.htaccess": b"Header unset X-Ht\nSetEnv SUBVAR deeper\n",
+         "ht/none/.htaccess": HTACCESS, "ht/none/f.txt": b"n\n",
+         "ht/auth/.htaccess": HTACCESS, "ht/auth/f.txt": b"a\n",
          "lookup/f.txt": b"h\n", "lookup/double/f.txt": b"h\n", "cgi/t.sh": b"#!/bin/sh\n",
          "cgi/plain.txt": b"p\n",
          **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
@@ -285,6 +305,12 @@ CASES = [
     C("errordocument-missing", "GET", "/ed/denied/f.txt"),
     C("directory-no-index", "GET", "/"),
     C("directory-slash", "GET", "/hdr"),
+    # mod_headers and mod_env in .htaccess (AllowOverride FileInfo)
+    C("htaccess-headers", "GET", "/ht/f.txt"),
+    C("htaccess-headers-merged-below", "GET", "/ht/sub/f.txt"),
+    C("htaccess-headers-404", "GET", "/ht/nope"),
+    C("htaccess-override-none", "GET", "/ht/none/f.txt"),
+    C("htaccess-not-allowed", "GET", "/ht/auth/f.txt"),
     # HostnameLookups (%h), ScriptAlias's mapping (no mod_cgi: served as files)
     C("hostname-lookups-on", "GET", "/lookup/f.txt"),
     C("hostname-lookups-double", "GET", "/lookup/double/f.txt"),
