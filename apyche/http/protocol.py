@@ -361,9 +361,8 @@ def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
 
 
 _NO_CALLBACKS = object()
-# llhttp's refusals of a Content-Length or Transfer-Encoding value, which
-# Apache checks only once it has the whole head (ap_read_request), not as
-# it reads the line
+# llhttp's refusals of a Content-Length value, which Apache checks only
+# once it has the whole head (ap_read_request), not as it reads the line
 _FRAMING_ERRORS = frozenset(("Content-Length overflow", "Invalid character in Content-Length",
                              "Duplicate Content-Length"))
 

@@ -315,8 +315,8 @@ class Master:
         user = main.get("User")
         group = main.get("Group")
         spec = WorkerSpec(
-            site=self.site, policy=connection_policy(self.config, self.site.banner,
-                                                           self.site.trace_check),
+            site=self.site,
+            policy=connection_policy(self.config, self.site.banner, self.site.trace_check),
             sockets=list(self.listeners.values()), scoreboard=sb, slot=slot,
             generation=self.generation, threads=lim.threads,
             max_request_workers=lim.max_request_workers,

@@ -765,7 +765,7 @@ class Site:
         tried = None
         if self.dir_module:
             if not ex.uri.endswith("/"):
-                if self._slash_redirect(ex, cfg):
+                if self._slash_redirect(ex, cfg):    # (not with DirectorySlash Off)
                     location = self._self_url(ex, _escape_path(ex.uri) + "/")
                     if ex.query is not None:
                         location += "?" + ex.query
