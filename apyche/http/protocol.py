@@ -360,6 +360,21 @@ def _header_fault_due(message: bytes, strict: bool, max_line: int) -> bool:
         start = nl + 1
 
 
+def _line_refused_whole(message: bytes, start: int, strict: bool, max_line: int) -> bool:
+    """Does a whole header line of *message* from *start* on hold what
+    Apache's line reader refuses as it reads it - a bare LF under Strict,
+    a NUL, more than *max_line* bytes - whatever lines follow it (a fold
+    among them)?"""
+    while True:
+        nl = message.find(b"\n", start)
+        if nl < 0:
+            return False
+        line = message[start:nl]
+        if (strict and line[-1:] != b"\r") or b"\0" in line or _line_length(line) > max_line:
+            return True
+        start = nl + 1
+
+
 _NO_CALLBACKS = object()
 # llhttp's refusals of a Content-Length value, which Apache checks only
 # once it has the whole head (ap_read_request), not as it reads the line
@@ -973,6 +988,10 @@ class HttpProtocol(asyncio.Protocol):
             return
         line_end = eol + 1
         if end < 0:
+            if _line_refused_whole(rest, line_end, self.policy.strict,
+                                   self.policy.max_field_line):
+                self._protocol_error(HttpError(400, why))
+                return
             self._wait_for_head(rest)
             return
         fields = rest[line_end:end + 2]

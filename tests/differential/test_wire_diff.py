@@ -259,6 +259,9 @@ CASES = [
                                  b"Content-Length: 1\r\nContent-Length: 2"))
       for end, tail, eof in (("open", b"Expect: 100-con", False), ("eof", b"Expect: 1", True),
                              ("whole", b"\r\n", False))],
+    # a fold, then a line the line reader refuses whole (bare LF, NUL)
+    *[(f"fold-then-refused-line-{i}", b"GET /page.html HTTP/1.1\r\nHost: a\r\nX: a\r\n" + tail,
+       False) for i, tail in enumerate((b" b\nY: c\r\n", b" b\r\nY: \0c\r\n", b" b\n\r\n"))],
     # a simple request reads no header: a field line over the limit after it
     *[(f"simple-request-long-field-{i}", b"GET /page.html\r\nX: " + b"a" * 9000 + tail, eof)
       for i, (tail, eof) in enumerate(((b"\r\n\r\n", False), (b"", False), (b"", True)))],

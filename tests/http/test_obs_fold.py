@@ -80,3 +80,11 @@ def test_a_fold_in_a_later_message_is_not_this_heads(server, after):
     # and again until the recursion limit, answering nothing)
     c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\nX: a\x19b\r\n\r\n" + after)
     assert c.response()[0] == 400
+
+
+@pytest.mark.parametrize("lines", [b" b\nY: c\r\n", b" b\r\nY: \0c\r\n", b" b\n\r\n"])
+def test_a_line_refused_whole_is_400_before_the_folded_head_ends(server, lines):
+    # Apache's line reader refuses a bare LF (Strict) or a NUL as it reads
+    # the line: no waiting for the head's end (difffuzz --wide seed 223)
+    c = Conn(server.port).send(b"GET /x HTTP/1.1\r\nHost: a\r\nX: a\r\n" + lines)
+    assert c.response()[0] == 400
