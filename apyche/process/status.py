@@ -151,27 +151,15 @@ class Snapshot:
 
 def server_load() -> tuple[int, int] | None:
     """``ap_get_sload``: the idle and busy shares (percent) of every
-    worker slot, for mod_headers' %i and %b; None without a scoreboard."""
+    worker slot, for mod_headers' %i and %b (a graceful slot is busy
+    there); None without a scoreboard."""
     ctx = _context
     if ctx is None:
         return None
-    sb = ctx.scoreboard
-    lay = sb.layout
-    mpm_gen = sb.global_record()[3]
-    status = sb.status_bytes()
-    idle = busy = 0
-    for i in range(lay.server_limit):
-        ps = sb.process(i)
-        if ps[P_QUIESCING] or not ps[P_PID]:
-            continue
-        live = ps[P_GEN] == mpm_gen
-        for res in status[i * lay.thread_limit:(i + 1) * lay.thread_limit]:
-            if res == SERVER_READY:
-                idle += live
-            elif res not in (SERVER_DEAD, SERVER_STARTING, SERVER_IDLE_KILL):
-                busy += 1
+    snap = snapshot(ctx)
+    lay = ctx.scoreboard.layout
     total = lay.server_limit * lay.thread_limit
-    return idle * 100 // total, busy * 100 // total
+    return snap.idle * 100 // total, (snap.busy + snap.graceful) * 100 // total
 
 
 def snapshot(ctx: StatusContext) -> Snapshot:

@@ -17,12 +17,11 @@ from typing import Any, Mapping
 
 from ..semantics.mimetypes import build_extension_map, find_ct
 from ..tree.walk import symlink_policy
+from .headers import SETENVIF_DIRECTIVES, setenvif_rules
 
 __all__ = ["DirPlan", "DirPlans", "REDIRECT_DIRECTIVES"]
 
 REDIRECT_DIRECTIVES = ("Redirect", "RedirectMatch", "RedirectTemp", "RedirectPermanent")
-_ENV_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
-                   "BrowserMatchNoCase")
 # What mod_env's fixups run (apyche/server/headers.py: env_fixups).
 _ENV_FIXUP_DIRECTIVES = ("SetEnv", "UnsetEnv", "PassEnv")
 _MIME_DIRECTIVES = ("AddType", "AddCharset", "AddLanguage", "AddEncoding", "AddHandler",
@@ -34,7 +33,7 @@ class DirPlan:
     """One merged DirConfig, read for the handler phase."""
 
     __slots__ = ("ext_map", "_types", "_mime_memo", "has_redirects", "has_env_rules", "has_env_fixups",
-                 "has_request_headers",
+                 "has_request_headers", "env_rules", "_section_env_rules",
                  "set_handler", "add_handler", "accept_path_info", "final_symlinks",
                  "etag_bits", "max_ranges", "max_overlaps", "max_reversals",
                  "ranges_header", "sender", "force_type", "default_charset")
@@ -44,9 +43,13 @@ class DirPlan:
         self.ext_map = _extension_map(cfg)
         self._mime_memo: dict[str, tuple] = {}
         self.has_redirects = any(name in cfg for name in REDIRECT_DIRECTIVES)
-        self.has_env_rules = any(name in cfg for name in _ENV_DIRECTIVES)
+        self.has_env_rules = any(name in cfg for name in SETENVIF_DIRECTIVES)
         self.has_env_fixups = any(name in cfg for name in _ENV_FIXUP_DIRECTIVES)
         self.has_request_headers = "RequestHeader" in cfg
+        # SetEnvIf*/BrowserMatch* as merged here; the sections' own, once
+        # the server's are known (section_env_rules)
+        self.env_rules = setenvif_rules(cfg) if self.has_env_rules else ()
+        self._section_env_rules: tuple | None = None
         handler = cfg.get("SetHandler")
         self.set_handler = str(handler) if handler and str(handler).lower() != "none" else None
         self.add_handler = "AddHandler" in cfg
@@ -94,6 +97,15 @@ class DirPlan:
         if result.content_language:
             extras.append(("Content-Language", result.content_language))
         return ctype, tuple(extras), result.handler
+
+    def section_env_rules(self, server_ids: frozenset) -> tuple:
+        """The rules header_parser runs: the merged ones but the server's
+        (*server_ids*: post_read_request ran those).  A merged config
+        belongs to one server, so the first answer holds."""
+        if self._section_env_rules is None:
+            self._section_env_rules = tuple(r for r in self.env_rules
+                                            if id(r) not in server_ids)
+        return self._section_env_rules
 
     def handler_of(self, filename: str) -> str | None:
         """The handler SetHandler or AddHandler names for *filename*."""

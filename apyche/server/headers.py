@@ -73,11 +73,9 @@ SETENVIF_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMat
                        "BrowserMatchNoCase")
 
 
-def setenvif_rules(cfg, skip=frozenset()) -> tuple:
-    """The merged SetEnvIf* and BrowserMatch* rules of *cfg*, but those in
-    *skip* (ids: the server's, which post_read_request already ran)."""
-    return tuple(rule for name in SETENVIF_DIRECTIVES for rule in cfg.get(name) or ()
-                 if id(rule) not in skip)
+def setenvif_rules(cfg) -> tuple:
+    """The merged SetEnvIf* and BrowserMatch* rules of *cfg*."""
+    return tuple(rule for name in SETENVIF_DIRECTIVES for rule in cfg.get(name) or ())
 
 
 def setenvif_env(ex, rules, expr_context=None) -> None:

@@ -157,6 +157,10 @@ class Site:
         self.resolver = Resolver(config)
         self.views = self.resolver.views
         self.settings = [self._settings(v) for v in self.views]
+        # each server's own SetEnvIf rules and their ids (_server_setenvif)
+        self._server_env_rules = {
+            v.index: (rules, frozenset(map(id, rules)))
+            for v in self.views for rules in (setenvif_rules(v),)}
         self.types = self._mime_types(config)
         self.logs = ServerLogs(config, self.views)
         self.banner = _server_banner(config.main.get("ServerTokens") or "Full")
@@ -178,7 +182,6 @@ class Site:
         self.dir_module = config.self_contained or config.has_module("dir_module")
         self.autoindex_module = config.self_contained or config.has_module("autoindex_module")
         self.known_methods = known_methods(config)
-        self._setenvif_by_view: dict[int, tuple[tuple, frozenset]] = {}
         # make_allow for the default handler: TRACE while TraceEnable is on
         trace = str(config.main.get("TraceEnable") or "on").lower() != "off"
         self.allow = "OPTIONS,HEAD,GET,POST" + (",TRACE" if trace else "")
@@ -531,8 +534,7 @@ class Site:
             # with it): http_core's map_to_storage hook answers the server's
             # pong - no file, no access check, no Allow
             return self.finish(ex, Response(200, [("Content-Length", "0")]))
-        mapped = srv.aliases.translate(ex.uri, ex.query, srv.docroot) if srv.aliases \
-            else Mapped(srv.docroot + ex.uri)
+        mapped = _translate(srv, ex.uri, ex.query)
         if isinstance(mapped, Redirected):
             return self.redirect(ex, mapped.status, mapped.location)
         ex.filename = mapped.filename
@@ -591,7 +593,7 @@ class Site:
         self.gate.remote_host_for_log(ex, cfg)
         if plan.has_env_rules:
             # header_parser: the sections' rules (the server's ran already)
-            rules = setenvif_rules(cfg, self._server_setenvif(ex.view)[1])
+            rules = plan.section_env_rules(self._server_setenvif(ex.view)[1])
             if rules:
                 setenvif_env(ex, rules, self.expr_context)
         refused = self.gate.check(ex, cfg)
@@ -808,8 +810,7 @@ class Site:
             if name.startswith("/"):
                 # A URL: the sub-request maps it like any request.
                 srv = ex.settings
-                target = srv.aliases.translate(name, None, srv.docroot) if srv.aliases \
-                    else Mapped(srv.docroot + name)
+                target = _translate(srv, name, None)
                 if isinstance(target, Mapped) and os.path.isfile(target.filename):
                     ex.uri, ex.filename = name, target.filename
                     return self.serve_path(ex)
@@ -862,8 +863,7 @@ class Site:
             ex.redirected_from = 404
             target = fallback if fallback.startswith("/") else "/" + fallback
             srv = ex.settings
-            mapped = srv.aliases.translate(target, None, srv.docroot) if srv.aliases \
-                else Mapped(srv.docroot + target)
+            mapped = _translate(srv, target, None)
             if isinstance(mapped, Mapped):
                 ex.uri, ex.filename = target, mapped.filename
                 return self.serve_path(ex)
@@ -1026,8 +1026,7 @@ class Site:
                 ex.env["REDIRECT_URL"] = env_uri
                 target = value.split("?", 1)[0]
                 srv = ex.settings
-                mapped = srv.aliases.translate(target, None, srv.docroot) if srv.aliases \
-                    else Mapped(srv.docroot + target)
+                mapped = _translate(srv, target, None)
                 if isinstance(mapped, Mapped):
                     ex.original_uri = ex.uri
                     ex.uri, ex.filename = target, mapped.filename
@@ -1108,8 +1107,7 @@ class Site:
         ex.view = view = self._view_of(request)
         ex.settings = srv = self.settings[view.index]
         ex.uri = request.path
-        mapped = srv.aliases.translate(ex.uri, None, srv.docroot) if srv.aliases \
-            else Mapped(srv.docroot + ex.uri)
+        mapped = _translate(srv, ex.uri, None)
         if isinstance(mapped, Mapped):
             ex.filename = mapped.filename      # translate_name ran (%f)
         setenvif_env(ex, self._server_setenvif(view)[0], self.expr_context)
@@ -1117,12 +1115,9 @@ class Site:
 
     def _server_setenvif(self, view) -> tuple[tuple, frozenset]:
         """A server's own SetEnvIf rules (post_read_request's), and their
-        ids (which header_parser skips in a merged section config)."""
-        found = self._setenvif_by_view.get(view.index)
-        if found is None:
-            rules = setenvif_rules(view)
-            found = self._setenvif_by_view[view.index] = (rules, frozenset(map(id, rules)))
-        return found
+        ids (which header_parser skips in a merged section config): found
+        at config load (``_server_env_rules``)."""
+        return self._server_env_rules[view.index]
 
     def protocol_error(self, status: int, request=None) -> Response:
         """The page for an error the protocol layer found (400, 408, 413...),
@@ -1253,6 +1248,13 @@ class Site:
             keepalives=getattr(request, "keepalives", 0),
             keepalive=getattr(request, "connection_kept", False),
             keep_alive_max=getattr(request, "keep_alive_max", 100))
+
+
+def _translate(srv: ServerSettings, path: str, query: str | None):
+    """translate_name for *path*: mod_alias's answer (Mapped or
+    Redirected), else the file under DocumentRoot."""
+    return srv.aliases.translate(path, query, srv.docroot) if srv.aliases \
+        else Mapped(srv.docroot + path)
 
 
 def _with_vary(headers: list[tuple[str, str]], names: list[str]) -> list[tuple[str, str]]:
