@@ -25,7 +25,8 @@ def main() -> int:
     p.add_argument("--docroot", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--run", required=True)
-    p.add_argument("--template", default=str(HERE.parents[2] / "shared/bench/conf/apache.conf.in"))
+    shared = Path(os.environ.get("APYCHE_SHARED", HERE.parents[2] / "shared"))
+    p.add_argument("--template", default=str(shared / "bench/conf/apache.conf.in"))
     opts = p.parse_args()
     text = Path(opts.template).read_text()
     values = {"@RUN@": opts.run, "@NAME@": "apyche", "@PORT@": opts.port,
