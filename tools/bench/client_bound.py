@@ -11,6 +11,15 @@ seconds the server's processes and the wrk process used, per second of
 the run.  Near 100% for wrk and well below for a server means the number
 is wrk's, not the server's.
 
+It also splits the server's CPU per request into user and system time and
+turns it into a ceiling: the requests/s one core would give if the server
+had it all (1 s / CPU per request), and that ceiling's ratio to Apache's.
+This is what a faster client could show at best.  The system share (accept,
+the TCP handshake and teardown, sendfile, the copy into the socket) is
+kernel work that no server in user space can avoid.  The ceiling is
+conservative for a server that was not busy: an idle loop does less work
+per wake-up.
+
 usage: tools/bench/client_bound.py [--duration 6] [--rounds 2] [--scenarios c,d]
 """
 
@@ -37,9 +46,9 @@ SCENARIOS = {   # as anchors.sh names them
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def group_cpu(pgid: int) -> float:
-    """User+system CPU seconds of every live process in the group."""
-    total = 0
+def group_cpu(pgid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of every live process in the group."""
+    user = system = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -49,8 +58,9 @@ def group_cpu(pgid: int) -> float:
         except OSError:
             continue
         if int(fields[2]) == pgid:          # pgrp
-            total += int(fields[11]) + int(fields[12])
-    return total / TICK
+            user += int(fields[11])
+            system += int(fields[12])
+    return user / TICK, system / TICK
 
 
 def run_wrk(port: int, scenario: str, duration: int) -> tuple[float, float]:
@@ -77,7 +87,9 @@ def main() -> int:
     run = Path(tempfile.mkdtemp(prefix="apyche-clientbound-"))
     os.chmod(run, 0o755)
     names = ["apache", "nginx", "apyche"]
-    rows: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    # per run: requests/s, server busy, wrk busy, server user and system
+    # CPU seconds per request
+    rows: dict[tuple[str, str], list[tuple[float, float, float, float, float]]] = {}
     procs = {}
     try:
         make_site(run)
@@ -90,27 +102,41 @@ def main() -> int:
                 for i in range(len(names)):
                     name = names[(i + r) % len(names)]
                     proc, port = procs[name]
-                    before, t0 = group_cpu(proc.pid), time.monotonic()
+                    (user0, sys0), t0 = group_cpu(proc.pid), time.monotonic()
                     rps, client = run_wrk(port, sc, opts.duration)
                     elapsed = time.monotonic() - t0
-                    server = group_cpu(proc.pid) - before
+                    user1, sys1 = group_cpu(proc.pid)
+                    user, system = user1 - user0, sys1 - sys0
+                    done = max(rps * opts.duration, 1.0)
                     rows.setdefault((sc, name), []).append(
-                        (rps, server / elapsed, client / elapsed))
+                        (rps, (user + system) / elapsed, client / elapsed,
+                         user / done, system / done))
     finally:
         for proc, _port in procs.values():
             stop(proc)
         shutil.rmtree(run, ignore_errors=True)
-    print("| scenario | server | requests/s | server core busy | wrk core busy |")
-    print("|---|---|---|---|---|")
+    print("| scenario | server | requests/s | server core busy | wrk core busy "
+          "| server CPU/request user+sys (µs) | one-core ceiling (req/s) | ceiling / Apache's |")
+    print("|---|---|---|---|---|---|---|---|")
     for sc in scenarios:
+        ceilings = {}
         for name in names:
             got = rows[(sc, name)]
-            rps = statistics.median(g[0] for g in got)
-            print(f"| {sc} | {name} | {rps:,.0f} | "
+            user = statistics.median(g[3] for g in got) * 1e6
+            system = statistics.median(g[4] for g in got) * 1e6
+            ceilings[name] = 1e6 / max(user + system, 1e-3)
+        for name in names:
+            got = rows[(sc, name)]
+            user = statistics.median(g[3] for g in got) * 1e6
+            system = statistics.median(g[4] for g in got) * 1e6
+            print(f"| {sc} | {name} | {statistics.median(g[0] for g in got):,.0f} | "
                   f"{statistics.median(g[1] for g in got):.0%} | "
-                  f"{statistics.median(g[2] for g in got):.0%} |")
+                  f"{statistics.median(g[2] for g in got):.0%} | "
+                  f"{user:.0f}+{system:.0f} | {ceilings[name]:,.0f} | "
+                  f"{ceilings[name] / ceilings['apache']:.2f} |")
     print(f"\nserver on CPU 0, wrk -t1 on CPU 1; medians of {opts.rounds} rounds x "
-          f"{opts.duration} s; busy = CPU seconds per second of the run")
+          f"{opts.duration} s; busy = CPU seconds per second of the run; "
+          "ceiling = 1 s / the server's CPU per request (d: per 1 MB response)")
     return 0
 
 
