@@ -16,7 +16,9 @@ line, headers never read; HEAD and POST refused; "HTTP/0.9" spelt out is
 not one), request lines judged only once complete (an unfinished bad line
 cut off by EOF is silence; a long one is 414 even when it is bad),
 LimitRequestLine's exact bound, blank lines before a request line, obs-fold,
-EOF inside a header block or a body (400), and the default handler's 501.  The cases come from ``tools/difffuzz.py``.
+EOF inside a header block or a body (400), the default handler's 501,
+and lingering close (after an early answer the client may go on
+uploading; the server drains and closes with a FIN, never an RST).  The cases come from ``tools/difffuzz.py``.
 
 Skipped with the reason when apache2 or its modules are absent; both
 servers are stopped by PID at the end.
@@ -25,9 +27,12 @@ servers are stopped by PID at the end.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -72,9 +77,51 @@ DocumentRoot @DOCROOT@
 <Directory @DOCROOT@/denied>
     Require all denied
 </Directory>
+<Location /small>
+    LimitRequestBody 100
+</Location>
 """
 
 LONG = b"A" * 9000
+UPLOAD = b"x" * 200_000
+
+
+def ask_lingering(port: int, data: bytes, _eof, wait: float) -> tuple:
+    """The status codes of the answer to *data*, and how the connection
+    ended once the client, having read that answer, went on uploading
+    (five more 20 KB writes) and then closed its side: "eof" when the
+    server drained the input it did not want (Apache's lingering close),
+    "reset" when it closed with unread input and the kernel sent an RST -
+    which can cost a client the answer itself."""
+    got = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as s:
+        try:
+            s.sendall(data)
+            while b"\r\n\r\n" not in got:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+            head, _, body = got.partition(b"\r\n\r\n")
+            length = re.search(rb"\r\nContent-Length: (\d+)", head)
+            while length and len(body) < int(length.group(1)):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            for _ in range(5):
+                s.sendall(b"x" * 20_000)
+                time.sleep(0.02)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+            ended = "eof"
+        except (ConnectionResetError, BrokenPipeError):
+            ended = "reset"
+        except socket.timeout:
+            ended = "timeout"
+    codes = tuple(m.decode() for m in re.findall(rb"HTTP/1\.[01] (\d{3}) ", got))
+    return (*codes, ended)
 CASES = [
     # HTTP/0.9 simple requests: a body-only answer, no headers read
     ("simple", b"GET /page.html\r\n", False),
@@ -286,6 +333,14 @@ CASES = [
     ("unknown-method-missing", b"D /nope HTTP/1.1\r\nHost: a\r\n\r\n", True),
     ("unknown-method-file", b"D /page.html HTTP/1.1\r\nHost: a\r\n\r\n", True),
     ("put-missing", b"PUT /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", True),
+    # lingering close: an answer given while the request's body is still
+    # coming; the client goes on uploading, then closes (ask_lingering)
+    ("linger-after-413", b"POST /small/page.html HTTP/1.1\r\nHost: a\r\nContent-Length: 5000000"
+                         b"\r\n\r\n" + UPLOAD, "linger"),
+    ("linger-after-400", b"GET /page.html HTTP/1.1\r\nHost: a\r\nBad Field: x\r\n\r\n" + UPLOAD,
+     "linger"),
+    ("linger-after-413-chunk", b"POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked"
+                               b"\r\n\r\n10000000000000000\r\n" + UPLOAD, "linger"),
 ]
 
 # Known apyche mismatches: id -> what differs.
@@ -322,7 +377,8 @@ class Pair:
         """Every case, on both servers, several connections at a time."""
         with ThreadPoolExecutor(max_workers=8) as pool:
             for kind, server in self.servers.items():
-                futures = {cid: pool.submit(ask, server.port, data, eof, 6.0)
+                futures = {cid: pool.submit(ask_lingering if eof == "linger" else ask,
+                                            server.port, data, eof, 6.0)
                            for cid, data, eof in CASES}
                 self.answers[kind] = {cid: f.result() for cid, f in futures.items()}
 
