@@ -12,8 +12,9 @@ Two attributes are written by evaluation:
 
 * ``captures`` - the regex back-references $0..$9: set by ``=~`` / ``!~``
   against a regex with capture groups (a list of 10 strings, "" for an
-  unset group), set to None by such a match failing, untouched by a regex
-  without groups.  ``Expr.evaluate`` starts from ``captures=None`` (as
+  unset group), set to False by such a match failing (Apache's
+  ``re_source`` is then NULL: mod_setenvif sets its values as written),
+  untouched by a regex without groups.  ``Expr.evaluate`` starts from ``captures=None`` (as
   ap_expr_exec does) unless asked to keep the caller's.
 * ``vary`` - request header names the expression read through
   %{HTTP_*} variables or req()/http(), for the caller to add to the Vary
@@ -99,7 +100,7 @@ class ExprContext(Protocol):
     #   SERVER_SOFTWARE (default: apyche.SERVER_VERSION)
     vars: Mapping[str, str]
     # written by evaluation (see the module docstring)
-    captures: list[str] | None
+    captures: list[str] | None | bool
     vary: list[str] | None
 
     def stat(self, path: str, follow_symlinks: bool = True) -> os.stat_result | None:
@@ -147,7 +148,7 @@ class SimpleContext:
     notes: MutableMapping[str, str] = field(default_factory=dict)
     osenv: Mapping[str, str] = field(default_factory=lambda: os.environ)
     vars: Mapping[str, str] = field(default_factory=dict)
-    captures: list[str] | None = None
+    captures: list[str] | None | bool = None
     vary: list[str] | None = field(default_factory=list)
     clock: Callable[[], float] = time.time
     files: Mapping[str, bytes] | None = None   # a fake file system, if set

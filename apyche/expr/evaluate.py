@@ -30,6 +30,7 @@ from .nodes import Node
 MAX_RECURSION = 20
 
 _ATOI = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+_NO_CAPTURES = ("",) * 10   # $0..$9 after a match on an empty subject
 _INT64_MAX = (1 << 63) - 1
 _INT64_MIN = -(1 << 63)
 
@@ -135,12 +136,14 @@ class Compiler:
                 def f_re(ctx):
                     s = a(ctx)
                     m = search(s)
-                    if m is not None and s:
+                    if m is None:
+                        ctx.captures = False
+                    elif s:
                         caps = [m.group(i) or "" for i in range(min(groups, 9) + 1)]
                         caps += [""] * (10 - len(caps))
                         ctx.captures = caps
-                    else:
-                        ctx.captures = None
+                    else:   # ap_expr_eval_re_backref: an empty subject has only ""
+                        ctx.captures = _NO_CAPTURES
                     return (m is not None) is want
                 return f_re
             return lambda ctx: (search(a(ctx)) is not None) is want

@@ -486,3 +486,38 @@ def compile_pcre(pattern: str, icase: bool = False,
         raise RegexInvalid(text) from None
     except (OverflowError, RecursionError) as exc:   # absurd repeat counts
         raise RegexInvalid(str(exc)) from None
+
+
+_DIGITS = "0123456789"
+
+
+def match_groups(match: re.Match[str]) -> tuple[str | None, ...]:
+    """$0..$9 of a match: the whole match, then its groups (None unset)."""
+    return (match.group(0), *match.groups()[:9])
+
+
+def pregsub(template: str, groups) -> str:
+    """ap_pregsub (server/util.c): ``$N`` (one ASCII digit) becomes group
+    N of *groups* ("" when unset or past the regex's groups); a backslash
+    makes the next character literal and itself disappears (``\\$1`` is
+    "$1", ``a\\b`` is "ab"; a final backslash stays).  mod_alias'
+    *Match directives, mod_setenvif and Header edit all substitute this
+    way."""
+    if "$" not in template and "\\" not in template:
+        return template
+    out = []
+    i, n = 0, len(template)
+    while i < n:
+        c = template[i]
+        if c == "$" and i + 1 < n and template[i + 1] in _DIGITS:
+            k = ord(template[i + 1]) - 48
+            if k < len(groups) and groups[k]:
+                out.append(groups[k])
+            i += 2
+        elif c == "\\" and i + 1 < n:
+            out.append(template[i + 1])
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)

@@ -80,12 +80,21 @@ class UriError(Exception):
 
     ``status`` is 400 or 404; ``log`` is the error-log text Apache writes (its
     AH number first) or ``""`` when Apache logs nothing above debug level.
+    ``uri`` is r->uri as the refused step left it (normalised, unescaped as
+    far as it went, cut at a decoded NUL: what %U logs), or None when the
+    path was not reached.
     """
 
-    def __init__(self, status: int, log: str = "") -> None:
+    def __init__(self, status: int, log: str = "", uri: str | None = None) -> None:
         super().__init__(f"{status} {log}".strip())
         self.status = status
         self.log = log
+        self.uri = uri
+
+
+def _c_string(path: bytes) -> str:
+    """The path as C code sees it: up to the first NUL."""
+    return path.split(b"\0", 1)[0].decode("latin-1")
 
 
 class AllowEncodedSlashes(enum.Enum):
@@ -381,7 +390,7 @@ def map_request_target(target: bytes | str, *,
     normalized, ok = normalize_path(path, merge_slashes=merge_slashes,
                                     decode_unreserved=True, not_above_root=True)
     if not ok:
-        raise UriError(400, f"AH10244: invalid URI path ({unparsed})")
+        raise UriError(400, f"AH10244: invalid URI path ({unparsed})", _c_string(normalized))
 
     decoded, status = unescape_url(
         normalized, keep_unreserved=True,
@@ -390,8 +399,9 @@ def map_request_target(target: bytes | str, *,
     if status:
         if status == 404:
             # Apache logs AH00026 for %00 too (the message says %2f).
-            raise UriError(404, f"AH00026: found %2f (encoded '/') in URI path ({unparsed}), returning 404")
-        raise UriError(status, "")
+            raise UriError(404, f"AH00026: found %2f (encoded '/') in URI path ({unparsed}), "
+                                "returning 404", _c_string(decoded))
+        raise UriError(status, "", _c_string(decoded))
     if aes is AllowEncodedSlashes.ON:
         # Decoding slashes may have created new //, /./ or /../ segments
         # ("/.%2F/"), so re-normalise.  Apache ignores the result flag here.

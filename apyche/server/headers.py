@@ -22,6 +22,7 @@ import time
 from functools import lru_cache
 
 from ..expr import holds
+from ..expr.regex import match_groups, pregsub
 
 
 @lru_cache(maxsize=512)
@@ -45,7 +46,14 @@ _SPECIAL = {"remote_addr", "remote_host", "server_addr", "request_method",
             "request_protocol", "request_uri"}
 
 
-def _subject(attribute: str, ex) -> str | None:
+_HEADER_NAME = re.compile(r"^[-A-Za-z0-9_]*$")
+
+
+def _subject(attribute: str, ex, icase: bool) -> str | None:
+    """What a SetEnvIf rule matches: a special attribute, or the request
+    field (else the variable) of that name.  A name with other characters
+    than letters, digits, - and _ is a regex on the field names: the last
+    field it matches gives the value."""
     req = ex.request
     low = attribute.lower()
     if low in _SPECIAL:
@@ -58,15 +66,33 @@ def _subject(attribute: str, ex) -> str | None:
         if low == "request_protocol":
             return f"HTTP/{req.http_version}"
         return ex.uri
+    if not _HEADER_NAME.match(attribute):
+        try:
+            names = _regex(attribute, icase)
+        except Exception:
+            return None
+        value = None
+        for name, field in req.headers:
+            if names.search(name):
+                value = field
+        return value
     value = req.get(attribute)
     if value is None and attribute in ex.env:
         return ex.env[attribute]
     return value
 
 
+@lru_cache(maxsize=512)
+def _literal(pattern: str) -> str | None:
+    """The text a SetEnvIf pattern without regex metacharacters stands for
+    (mod_setenvif matches it as a substring and sets its values as
+    written), or None for a regex."""
+    from ..config.directives.setenvif import non_regex_pattern
+    return non_regex_pattern(pattern)
+
+
 def _expand(value: str, match: re.Match[str]) -> str:
-    return re.sub(r"\$([0-9])", lambda m: match.group(int(m.group(1))) or ""
-                  if int(m.group(1)) <= (match.re.groups or 0) else "", value)
+    return pregsub(value, match_groups(match))
 
 
 SETENVIF_DIRECTIVES = ("SetEnvIf", "SetEnvIfNoCase", "SetEnvIfExpr", "BrowserMatch",
@@ -85,16 +111,37 @@ def setenvif_env(ex, rules, expr_context=None) -> None:
     so ``Require env`` sees them.  *expr_context(ex)* gives what
     SetEnvIfExpr's expression reads."""
     env = ex.env
+    # $0..$9 of the pass's last regex match.  Apache's match vector lives
+    # for the whole pass: a SetEnvIfExpr without a capturing regex of its
+    # own substitutes from the rule before it.
+    groups: tuple = ()
     for rule in rules:
         if getattr(rule, "expr", False):
-            if expr_context is not None and holds(_expr(rule.pattern, False),
-                                                  expr_context(ex)):
+            if expr_context is None:
+                continue
+            ctx = expr_context(ex)
+            if not holds(_expr(rule.pattern, False), ctx):
+                continue
+            captures = ctx.captures
+            if captures is False:
+                # its last capturing regex failed: no source to substitute
+                # from, and Apache sets the values as written
                 _set_features(env, rule.features, None)
+                continue
+            if captures:
+                groups = captures
+            _set_features(env, rule.features, groups)
             continue
         if rule.attribute is None:
             continue
-        subject = _subject(rule.attribute, ex)
+        subject = _subject(rule.attribute, ex, bool(rule.icase))
         if subject is None:
+            subject = ""        # an absent field matches as "" (so ^$ works)
+        literal = _literal(rule.pattern)
+        if literal is not None:
+            found = (literal.lower() in subject.lower()) if rule.icase else literal in subject
+            if found:
+                _set_features(env, rule.features, None)
             continue
         try:
             match = _regex(rule.pattern, bool(rule.icase)).search(subject)
@@ -102,15 +149,18 @@ def setenvif_env(ex, rules, expr_context=None) -> None:
             continue
         if match is None:
             continue
-        _set_features(env, rule.features, match)
+        groups = match_groups(match)
+        _set_features(env, rule.features, groups)
 
 
-def _set_features(env, features, match) -> None:
+def _set_features(env, features, groups) -> None:
+    """Set or unset each variable; with *groups* (a regex or an expression
+    matched) values go through ap_pregsub, else they are set as written."""
     for var, value in features:
         if value == "!":
             env.pop(var, None)
         else:
-            env[var] = _expand(value, match) if match is not None and "$" in value else value
+            env[var] = value if groups is None else pregsub(value, groups)
 
 
 def env_fixups(ex, cfg) -> None:

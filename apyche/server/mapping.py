@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from ..config.values import Alias, Redirect
+from ..expr.regex import match_groups, pregsub
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,7 @@ def _alias_matches(fake: str, uri: str) -> int:
 
 
 def _expand(template: str, match: re.Match[str]) -> str:
-    """``ap_pregsub``: $0..$9 and \\$ escapes."""
-    out = []
-    i = 0
-    while i < len(template):
-        c = template[i]
-        if c == "\\" and i + 1 < len(template) and template[i + 1] in "$\\":
-            out.append(template[i + 1])
-            i += 2
-            continue
-        if c == "$" and i + 1 < len(template) and template[i + 1].isdigit():
-            n = int(template[i + 1])
-            try:
-                out.append(match.group(n) or "")
-            except IndexError:
-                pass
-            i += 2
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+    return pregsub(template, match_groups(match))
 
 
 def _compiled(entry) -> re.Pattern[str]:

@@ -514,11 +514,14 @@ class Site:
         host = getattr(req, "host_from_target", None) or req.get("Host")
         view = self.resolver.select_server(local[0], local[1], host)
         ex.view = view
+        ex.config = view.base   # r->per_dir_config until the walks: lookup_defaults
         ex.settings = srv = self.settings[view.index]
         try:
             path = map_request_target(req.target, allow_encoded_slashes=srv.allow_encoded_slashes,
                                       merge_slashes=srv.merge_slashes, method=req.method)
         except UriError as err:
+            if err.uri is not None:
+                ex.uri = err.uri
             if err.log:
                 self.log_error(ex, INFO, "core", err.log)
             return self.error_response(ex, err.status)
@@ -532,10 +535,17 @@ class Site:
         if ex.uri == "*":
             # "OPTIONS *" (the only method map_request_target lets through
             # with it): http_core's map_to_storage hook answers the server's
-            # pong - no file, no access check, no Allow
+            # pong - no file, no access check, no Allow, no Header.  core's
+            # translate_name still named a file (mod_alias declines "*"): %f
+            ex.config = None
+            ex.filename = srv.docroot + "/*"
             return self.finish(ex, Response(200, [("Content-Length", "0")]))
         mapped = _translate(srv, ex.uri, ex.query)
         if isinstance(mapped, Redirected):
+            # translate_name runs after Apache's first location walk: the
+            # URI's <Location> (and <If>) settings apply to the redirect
+            cfg = self.resolver.location_walk(view, view.base, ex.uri)
+            ex.config = self._if_walk(ex, cfg) if cfg.ifs else cfg
             return self.redirect(ex, mapped.status, mapped.location)
         ex.filename = mapped.filename
         ex.handler = mapped.handler

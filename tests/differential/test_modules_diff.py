@@ -14,6 +14,11 @@ conditionals; this module covers what acts on every answer around them:
   SetEnvIfExpr, ``expr=`` conditions and values, all of them also from
   .htaccess,
   BrowserMatch(NoCase) with !var, ``Require env``, ``CustomLog env=``;
+* SetEnvIf values (ap_pregsub after a regex, as written after a plain
+  pattern), SetEnvIfExpr's $0..$9, field-name regexes;
+* what applies before the walks: a bad URI's 400 and 404 (%U as Apache
+  leaves r->uri), a translate-time RedirectMatch with its <Location>'s
+  headers, OPTIONS * without any;
 * HostnameLookups On/Double in a section (%h), ScriptAlias's mapping;
 * TraceEnable, KeepAlive, KeepAliveTimeout and MaxKeepAliveRequests per
   virtual host, LimitRequestBody per directory;
@@ -219,6 +224,34 @@ ScriptAliasMatch "^/sam/(.*)" "@DOCROOT@/cgi/$1"
     EnableMMAP Off
 </Directory>
 
+<Directory @DOCROOT@/sei>
+    Header always set X-Vars "A=%{{A}}e B=%{{B}}e C=%{{C}}e D=%{{D}}e E=%{{E}}e F=%{{F}}e"
+</Directory>
+<Directory @DOCROOT@/sei/cap>
+    SetEnvIfExpr "%{{HTTP:X-A}} =~ /^(\\w+)-(\\w+)$/" A=$2.$1 B=x\\y C=\\$1 D=$9
+</Directory>
+<Directory @DOCROOT@/sei/neg>
+    SetEnvIfExpr "%{{HTTP:X-A}} !~ /zz(z)/" A=x\\y B=$0 C=\\$1
+</Directory>
+<Directory @DOCROOT@/sei/stale>
+    SetEnvIf X-A "(v)" Q=1
+    SetEnvIfExpr "%{{HTTP:X-A}} == 'v'" A=x\\y B=$1 C=$0
+</Directory>
+<Directory @DOCROOT@/sei/two>
+    SetEnvIfExpr "%{{HTTP:X-A}} =~ /(a)/ && %{{HTTP:X-B}} =~ /(b)(c)/" A=$1 B=$2 C=$0
+</Directory>
+<Directory @DOCROOT@/sei/lit>
+    SetEnvIf X-A abc A=$0 B=$1 C=a\\b
+    SetEnvIf X-A "a\\.c" D=$0 E=q\\r
+    SetEnvIf X-A "^a.c$" F=$0/q\\r/\\$0
+</Directory>
+<Directory @DOCROOT@/sei/fields>
+    SetEnvIf ^X-T.* "^(.+)$" A=$1
+    SetEnvIfNoCase ^x-u "(.+)" B=$1
+    SetEnvIf X-Missing ^$ C=empty
+    SetEnvIf X-Missing x D=literal
+</Directory>
+
 <VirtualHost 127.0.0.1:@PORT@>
     ServerName localhost
 </VirtualHost>
@@ -231,6 +264,18 @@ ScriptAliasMatch "^/sam/(.*)" "@DOCROOT@/cgi/$1"
     TraceEnable Off
     MaxKeepAliveRequests 2
     KeepAliveTimeout 2
+</VirtualHost>
+<VirtualHost 127.0.0.1:@PORT2@>
+    # what applies before the walks: the server's own settings, and for
+    # mod_alias' translate-time redirects the URI's <Location>s too
+    ServerName early.test
+    ErrorDocument 400 "bad request here"
+    Header always set X-Early "always"
+    Header set X-Early-Success "yes"
+    RedirectMatch ^/bs/(.*) http://x.example/a\\b$1\\$2
+    <Location /bs>
+        Header always set X-Loc "loc"
+    </Location>
 </VirtualHost>
 """
 
@@ -248,6 +293,7 @@ FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.
          "ht/auth/.htaccess": HTACCESS, "ht/auth/f.txt": b"a\n",
          "lookup/f.txt": b"h\n", "lookup/double/f.txt": b"h\n", "cgi/t.sh": b"#!/bin/sh\n",
          "cgi/plain.txt": b"p\n",
+         **{f"sei/{d}/f.txt": b"s\n" for d in ("cap", "neg", "stale", "two", "lit", "fields")},
          **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
 
 ECHO = {"X-Echo-One": "e1", "X-Echo-Gone": "g", "X-Echo-App": "base"}
@@ -323,6 +369,26 @@ CASES = [
     C("log-not-modified", "GET", "/page.html", {"If-None-Match": "*",
                                                "Referer": "http://r.example/"}),
     C("log-vhost", "GET", "/plain.txt", port=2),
+    # SetEnvIf/SetEnvIfExpr values: ap_pregsub after a regex or an
+    # expression's capturing regex, as written after a plain pattern or a
+    # failed capture; field-name regexes; a missing field is ""
+    C("setenvifexpr-captures", "GET", "/sei/cap/f.txt", {"X-A": "foo-bar"}),
+    C("setenvifexpr-no-match", "GET", "/sei/cap/f.txt", {"X-A": "nope"}),
+    C("setenvifexpr-failed-capture", "GET", "/sei/neg/f.txt", {"X-A": "v"}),
+    C("setenvifexpr-groups-of-the-rule-before", "GET", "/sei/stale/f.txt", {"X-A": "v"}),
+    C("setenvifexpr-last-regex", "GET", "/sei/two/f.txt", {"X-A": "a", "X-B": "bc"}),
+    C("setenvif-plain-pattern", "GET", "/sei/lit/f.txt", {"X-A": "xxabcxx"}),
+    C("setenvif-escaped-pattern", "GET", "/sei/lit/f.txt", {"X-A": "a.c"}),
+    C("setenvif-regex-values", "GET", "/sei/lit/f.txt", {"X-A": "abc"}),
+    C("setenvif-field-name-regex", "GET", "/sei/fields/f.txt",
+      {"X-Tab": "one", "X-Tc": "two", "X-U": "u1"}),
+    C("setenvif-missing-field", "GET", "/sei/fields/f.txt"),
+    # before the walks (Host early.test)
+    C("translate-redirect-location-headers", "GET", "/bs/qq", {"Host": "early.test"}, port=2),
+    C("bad-uri-server-settings", "GET", "/%zz", {"Host": "early.test"}, port=2),
+    C("bad-uri-dotdot", "GET", "/a/%2e%2e/../y", {"Host": "early.test"}, port=2),
+    C("encoded-nul", "GET", "/a%00b", {"Host": "early.test"}, port=2),
+    C("options-star-no-headers", "OPTIONS", "*", {"Host": "early.test"}, port=2),
 ]
 
 _SKIPPED_HEADERS = {"date", "server", "connection", "keep-alive"}

@@ -142,6 +142,18 @@ def test_regex_without_groups_keeps_captures_and_failure_clears_them():
     assert ev("%{REQUEST_URI} =~ /(d)ir/ && !(%{REQUEST_URI} =~ /(n)o/) && $1 == ''", ctx)
 
 
+def test_capture_state_after_evaluation():
+    # what mod_setenvif substitutes from: the last capturing regex's groups,
+    # False when it failed (Apache's re_source NULL), None when none ran;
+    # a match on an empty subject has only "" (ap_expr_eval_re_backref)
+    ctx = SimpleContext(uri="/dir")
+    assert ev("%{REQUEST_URI} =~ /(d)(i)r/", ctx)
+    assert ctx.captures[:3] == ["dir", "d", "i"]
+    assert ev("%{REQUEST_URI} !~ /(z)/", ctx) and ctx.captures is False
+    assert ev("%{REQUEST_URI} =~ /dir/", ctx) and ctx.captures is None
+    assert ev("'' =~ /^()$/", ctx) and list(ctx.captures) == [""] * 10
+
+
 def test_captures_reset_per_evaluation_unless_kept():
     ctx = SimpleContext()
     ctx.captures = ["all", "one"] + [""] * 8

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from apyche.expr.regex import RegexInvalid, RegexUnsupported, compile_pcre, translate
+from apyche.expr.regex import (RegexInvalid, RegexUnsupported, compile_pcre, match_groups,
+                               pregsub, translate)
 
 
 @pytest.mark.parametrize("pattern,translated", [
@@ -76,3 +77,20 @@ def test_unsupported(pattern):
     with pytest.raises(RegexUnsupported) as info:
         compile_pcre(pattern)
     assert "apyche cannot evaluate" in str(info.value)
+
+
+# ap_pregsub (server/util.c), as mod_alias' *Match, mod_setenvif and Header
+# edit substitute; each case was checked against apache2 through
+# SetEnvIfExpr and RedirectMatch (tests/differential/test_modules_diff.py)
+@pytest.mark.parametrize("template, expected", [
+    ("$2.$1", "bar.foo"),
+    ("x\\y", "xy"),            # a backslash makes the next character literal
+    ("\\$1", "$1"),
+    ("$9", ""),                  # past the regex's groups
+    ("$", "$"), ("a$x", "a$x"), ("tail\\", "tail\\"),
+    ("$0/$3", "foo-bar/"),       # group 3 did not take part
+    ("$\u0663", "$\u0663"),    # only ASCII digits
+])
+def test_pregsub(template, expected):
+    match = compile_pcre("^(\\w+)-(\\w+)(x)?$").search("foo-bar")
+    assert pregsub(template, match_groups(match)) == expected
