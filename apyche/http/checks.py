@@ -101,7 +101,7 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
     elif target == "*" and request.method == "OPTIONS":
         pass
     elif target[:5].lower() == "http:" or target[:6].lower() == "https:":
-        err = _absolute_form(request)
+        err = absolute_form(request)
         if err is not None:
             return err
     elif (version == "0.9" and policy.allow09 and (request.method == "GET" or not policy.strict)
@@ -253,7 +253,7 @@ def _scheme_form(target: str) -> bool:
     return rest[:1] in ("", "/", "?", "#")
 
 
-def _absolute_form(request: Request) -> HttpError | None:
+def absolute_form(request: Request) -> HttpError | None:
     """An absolute-form target (``http://host/path``), as apr_uri_parse
     splits it: an authority only after "//" (its host stands in for Host,
     as ap_parse_uri makes it), then a path that is empty (meaning "/") or

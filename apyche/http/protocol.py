@@ -125,7 +125,8 @@ Known differences from Apache:
   the head is whole (checks.check_request), not when the line ends.
 * a lone CR between two requests pipelined in one read is skipped by
   llhttp; Apache's read_request_line takes it into the next line (400).
-* a 417 carries "Connection: close" (Apache closes without saying so).
+* a 417 carries "Connection: close" and logs %X "-" (Apache says nothing,
+  logs "+", and closes all the same).
 * an unknown method or raw-octet target right behind more than REPLAY_MAX
   (64 KiB) of a previous message that arrived over several reads cannot be
   located: 501 / 400 instead of reaching the handler.
@@ -149,7 +150,7 @@ from typing import Awaitable, Callable
 from httptools import (HttpParserCallbackError, HttpParserError, HttpParserInvalidMethodError,
                        HttpParserInvalidURLError, HttpParserUpgrade)
 
-from .checks import FIELD_TOO_LONG, check_request, connection_tokens
+from .checks import FIELD_TOO_LONG, absolute_form, check_request, connection_tokens
 from .limits import ConnectionPolicy
 from .llhttp import request_parser
 from .replay import MAX_KEY_BYTES, Replay, ReplayTable, shape_key
@@ -192,6 +193,20 @@ LIMIT_BLANK_LINES = 10
 # A request-target Apache takes whole (visible ASCII and octets >= 0x80)
 # that llhttp refused.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
+_PROTOCOL = re.compile(rb"HTTP/([0-9]\.[0-9])\r?\Z")
+_FIELD_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\Z")
+
+
+def _fields_before_fault(message: bytes) -> list[tuple[bytes, bytes]]:
+    """The header fields of *message* (a head llhttp refused) up to the
+    first line that is not a plain "name: value" one."""
+    fields = []
+    for line in message.split(b"\n")[1:]:
+        m = _FIELD_LINE.match(line)
+        if m is None:
+            break
+        fields.append((m.group(1), m.group(2)))
+    return fields
 # Targets Apache does not refuse as soon as it has the line: a path, or
 # an http(s) absolute form (the scheme in any case).
 _TARGET_FORMS = (b"/", b"http:", b"https:")
@@ -1276,7 +1291,7 @@ class HttpProtocol(asyncio.Protocol):
         (Apache logs r->the_request: a line its reader refused - too long,
         unfinished, or ending in a bare LF under Strict - cut to its line
         buffer; a line it parsed, rebuilt with single spaces)."""
-        line = None
+        line = rest = None
         parsed = False
         if self._method_override is None and self._target_override is None:
             rest = self._failing_message(self._feed_data, self._feed_idle)
@@ -1290,6 +1305,7 @@ class HttpProtocol(asyncio.Protocol):
                 else:
                     parsed = bool(lf) and status != 414
         version = "1.0"
+        headers = self._headers
         if self._url:
             try:
                 method = self._method_override or self._parser.get_method().decode("ascii")
@@ -1305,9 +1321,26 @@ class HttpProtocol(asyncio.Protocol):
             target = words[1].decode("latin-1") if len(words) > 1 else ""
         else:
             return None
+        if line and status != 414:
+            # what Apache's line parser still took (r->protocol), and the
+            # fields its header reader took before the faulty line (none
+            # after a line it refused)
+            if not self._line_done:
+                words = line.split(b" ")
+                proto = _PROTOCOL.match(words[2]) if len(words) == 3 else None
+                version = proto.group(1).decode("ascii") if proto else "1.0"
+            first = rest.split(b"\n", 1)[0]     # as _rejected_line judges it
+            if judge(first, strict=self.policy.strict).status is not None:
+                headers = []
+            elif not headers:
+                headers = _fields_before_fault(rest)
+        if status == 414:
+            version, headers = "1.0", []    # no header is read after a refused line
         path, _, query = target.partition("?")
-        request = Request(method, target, path, query or None, version, self._headers,
+        request = Request(method, target, path, query or None, version, headers,
                           self.client, self.server)
+        if status != 414 and target[:5].lower() in ("http:", "https"):
+            absolute_form(request)    # ap_parse_uri took its host (%V), path (%U)
         request.start_time = time.time()
         if line is not None:
             if parsed:

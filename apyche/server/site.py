@@ -44,7 +44,7 @@ from ..semantics.dates import format_http_date
 from ..semantics.etag import make_etag
 from ..semantics.mimetypes import load_mime_types
 from ..semantics.static import StaticDecision, decide
-from ..semantics.uri import UriError, map_request_target
+from ..semantics.uri import UriError, map_request_target, split_request_target
 from ..tree.walk import FOLLOW, OWNER_MATCH, Resolver
 from .headers import (apply_response_headers, env_fixups, request_header_fixups,
                       setenvif_env, setenvif_rules)
@@ -107,6 +107,9 @@ class Exchange:
     # expr=): Apache adds them to the answer's Vary.
     vary: list[str] = field(default_factory=list)
     start_us: int = 0
+    # A head refused before Apache read Host (ap_update_vhost_from_headers
+    # never ran): r->hostname is only an absolute-form target's host.
+    no_hostname: bool = False
     # The answer comes from the handler phase (status still 200 when Apache
     # would read the request body): see Site._body_pending.
     in_handler: bool = False
@@ -1031,7 +1034,7 @@ class Site:
                 return self.canned(ex, 302, [("Location", value)])
             if kind == "local":
                 ex.redirected_from = status
-                env_uri = ex.uri
+                env_uri = ex.uri or ""
                 ex.env["REDIRECT_STATUS"] = str(status)
                 ex.env["REDIRECT_URL"] = env_uri
                 target = value.split("?", 1)[0]
@@ -1130,27 +1133,54 @@ class Site:
         return self._server_env_rules[view.index]
 
     def protocol_error(self, status: int, request=None) -> Response:
-        """The page for an error the protocol layer found (400, 408, 413...),
-        before any server was chosen: the main server's."""
+        """The page for an error the protocol layer found (400, 408, 413,
+        414, 417...) before any directory was walked: ap_die with the
+        server's own settings (r->per_dir_config is its lookup_defaults),
+        so its ErrorDocument and "Header always" apply."""
         if request is not None and request.method == "TRACE":
+            # answered at map_to_storage, with the server's settings
             ex = self._core_exchange(request)
+            ex.config = ex.view.base
         else:
-            ex = Exchange(request if request is not None else _NoRequest())
-            ex.view = self.views[0]
-            ex.settings = self.settings[0]
+            ex = Exchange(request if request is not None else _NoRequest(),
+                          start_us=int(getattr(request, "start_time", 0) * 1e6)
+                          or time.time_ns() // 1000)
+            view = self._error_server(request, status)
+            ex.no_hostname = status != 417
+            ex.view = view
+            ex.settings = self.settings[view.index]
+            ex.config = view.base
         if request is not None:
             self._inflight[id(request)] = ex
         error = getattr(request, "error", None)
-        if error is None:
+        if error is None and status == 405 and request is not None \
+                and request.method == "TRACE":
             # TRACE refused by TraceEnable Off: make_allow() lists nothing
             # for a request no handler saw
-            allow = [("Allow", "")] if status == 405 and request is not None \
-                and request.method == "TRACE" else []
-            return self.canned(ex, status, allow)
-        if error.replaced is not None:
+            return self.canned(ex, status, [("Allow", "")])
+        if error is not None and error.replaced is not None:
+            # a second error while ap_die answered the first: no
+            # ErrorDocument for a recursive error
             ex.unsent_bytes = len(self.canned(ex, error.replaced, []).body)
-        return self.canned(ex, status, [], recursive=error.replaced,
-                           notes=error.note if error.shown else None)
+            return self.canned(ex, status, [], recursive=error.replaced,
+                               notes=error.note if error.shown else None)
+        if request is not None:
+            # r->uri as ap_parse_uri left it (%U): unset for a refused line
+            ex.uri = _raw_path(request) if status != 414 and request.target else None
+            ex.query = request.query if ex.uri is not None else None
+        return self.error_response(ex, status,
+                                   notes=error.note if error is not None and error.shown else None)
+
+    def _error_server(self, request, status: int):
+        """Whose settings answer a protocol error: the connection's default
+        server (c->base_server) for a fault in the request line or head,
+        which ap_read_request finds before it reads Host; the Host's server
+        for a 417, found after (checked against apache2)."""
+        local = getattr(request, "server", None)
+        if not local:
+            return self.views[0]
+        host = request.get("Host") if status == 417 else None
+        return self.resolver.select_server(local[0], local[1], host)
 
     def finish(self, ex: Exchange, response: Response, error_page: bool = False) -> Response:
         """Every answer's last step: mod_headers' Header directives
@@ -1237,7 +1267,7 @@ class Site:
             headers_out, content_type = response.headers, ex.content_type if ex else None
         return LogRecord(
             request_line=request.request_line,
-            method=request.method, uri=ex.uri if ex else request.path,
+            method=request.method or None, uri=ex.uri if ex else request.path,
             query=ex.query if ex else request.query,
             orig_uri=ex.original_uri if ex else None,
             orig_status=response.status if final_status is not None else None,
@@ -1258,6 +1288,16 @@ class Site:
             keepalives=getattr(request, "keepalives", 0),
             keepalive=getattr(request, "connection_kept", False),
             keep_alive_max=getattr(request, "keep_alive_max", 100))
+
+
+def _raw_path(request) -> str | None:
+    """The path of the request's target, not decoded (what ap_parse_uri
+    puts in r->uri before the request is processed)."""
+    try:
+        path, _query = split_request_target(request.target, request.method, strict=False)
+    except Exception:
+        return None
+    return path.decode("latin-1") if path else None
 
 
 def _translate(srv: ServerSettings, path: str, query: str | None):
@@ -1294,8 +1334,9 @@ def _canonical_name(request, ex: Exchange | None) -> str | None:
         else None
     if mode is not None and str(mode).lower() != "off":
         return None
-    host = getattr(request, "host_from_target", None) or (
-        request.get("Host") if hasattr(request, "get") else None)
+    host = getattr(request, "host_from_target", None)
+    if not host and hasattr(request, "get") and not (ex is not None and ex.no_hostname):
+        host = request.get("Host")
     if not host:
         return None
     if host.startswith("["):
