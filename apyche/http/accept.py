@@ -426,7 +426,7 @@ class Listener:
         else:
             self._tails.add(conn, memoryview(message)[n:] if n < len(message) else None)
         try:
-            replay.hook.served(client, start_us, sent, 0, False)
+            replay.hook.served(client, start_us, sent, 0, False, len(first), len(message))
         except Exception:
             log.exception("on_complete failed")
         if self._board is not None:

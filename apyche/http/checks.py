@@ -149,6 +149,7 @@ def check_request(request: Request, cycle, version: str, policy: ConnectionPolic
             if policy.reject_te_with_cl:
                 return HttpError(400, "Content-Length with Transfer-Encoding")
             cycle.force_close = True
+            request.body_discarded = False   # AP_CONN_CLOSE already: never read
     elif clen is not None:
         try:
             length = int(clen)

@@ -273,6 +273,10 @@ class _Cycle:
     # its error is answered once its body is read and thrown away, as
     # ap_die discards it first; a fault in the body, or its end, is a 400
     after_body = False
+    # bytes written besides the body (mod_logio's %O): the head, a 100
+    # Continue, chunk framing
+    framing_out = 0
+    chunk_at = 0           # body bytes received when the current chunk began
 
     def __init__(self, request: Request | None, error: HttpError | None = None) -> None:
         self.request = request
@@ -645,7 +649,7 @@ class HttpProtocol(asyncio.Protocol):
             if len(data) <= MAX_KEY_BYTES:
                 key, replay = self._replays.lookup(data, self._limit_line, self._limit_field,
                                                    self._limit_fields)
-                if replay is not None and self._answer_again(replay, key):
+                if replay is not None and self._answer_again(replay, key, size=len(data)):
                     return
             end = data.find(b"\r\n\r\n")
             if 0 <= end < len(data) - 4:
@@ -730,12 +734,12 @@ class HttpProtocol(asyncio.Protocol):
                         self._blank_line_error(
                             logged_line(line[:-1] if line.endswith(b"\r") else line,
                                         strict=self.policy.strict),
-                            "CR not followed by LF before the request line")
+                            "CR not followed by LF before the request line", eol + 1)
                     return b""
                 i += 2
             elif c == 10:
                 if self.policy.strict:
-                    self._blank_line_error(b"\n", "bare LF before the request line")
+                    self._blank_line_error(b"\n", "bare LF before the request line", i + 1)
                     return b""
                 i += 1
             else:
@@ -743,17 +747,19 @@ class HttpProtocol(asyncio.Protocol):
                 return data[i:]
             count += 1
             if count > LIMIT_BLANK_LINES:
-                self._blank_line_error(b"", "too many blank lines before the request line")
+                self._blank_line_error(b"", "too many blank lines before the request line", i)
                 return b""
         self._blank_lines_read = count
         return b""
 
-    def _blank_line_error(self, line: bytes, why: str) -> None:
+    def _blank_line_error(self, line: bytes, why: str, read: int) -> None:
         """Apache's 400 for the blank lines before a request line; it logs
         the line it refused (a bare LF, or a line rebuilt from what follows
-        a lone CR), else an empty one."""
+        a lone CR), else an empty one; *read* bytes of this read were
+        taken (%I)."""
         request = Request("", "", "", None, "1.0", [], self.client, self.server)
         request.start_time = time.time()
+        request.head_in = read
         request.the_request = line.decode("latin-1")
         self._queue.append(_Cycle(request, HttpError(400, why)))
         self._stop_parsing()
@@ -1252,6 +1258,19 @@ class HttpProtocol(asyncio.Protocol):
             self._cur = cycle
         self._queue.append(cycle)
 
+    def on_chunk_header(self) -> None:
+        cycle = self._cur
+        if cycle is not None and cycle.body is not None:
+            cycle.chunk_at = cycle.body.received
+
+    def on_chunk_complete(self) -> None:
+        # the framing of the chunk just read (its size line, the CRLF after
+        # its data; the last chunk's "0" line and final CRLF), for %I
+        cycle = self._cur
+        if cycle is not None and cycle.body is not None and cycle.request is not None:
+            size = cycle.body.received - cycle.chunk_at
+            cycle.request.framing_in += len(b"%x" % size) + 4
+
     def on_body(self, data: bytes) -> None:
         cycle = self._cur
         if cycle is None or cycle.body is None:
@@ -1292,7 +1311,7 @@ class HttpProtocol(asyncio.Protocol):
         unfinished, or ending in a bare LF under Strict - cut to its line
         buffer; a line it parsed, rebuilt with single spaces)."""
         line = rest = None
-        parsed = False
+        parsed = refused = False
         if self._method_override is None and self._target_override is None:
             rest = self._failing_message(self._feed_data, self._feed_idle)
             if rest:
@@ -1332,13 +1351,24 @@ class HttpProtocol(asyncio.Protocol):
             first = rest.split(b"\n", 1)[0]     # as _rejected_line judges it
             if judge(first, strict=self.policy.strict).status is not None:
                 headers = []
+                refused = True
             elif not headers:
                 headers = _fields_before_fault(rest)
         if status == 414:
             version, headers = "1.0", []    # no header is read after a refused line
+            refused = True
         path, _, query = target.partition("?")
         request = Request(method, target, path, query or None, version, headers,
                           self.client, self.server)
+        if refused:
+            request.fields_read = False
+            if rest:        # Apache read the line, all of it, and no more
+                eol = rest.find(b"\n")
+                request.head_in = eol + 1 if eol >= 0 else len(rest)
+        elif rest:
+            # the head as Apache's reader took it, faulty lines included
+            end = rest.find(b"\r\n\r\n")
+            request.head_in = end + 4 if end >= 0 else len(rest)
         if status != 414 and target[:5].lower() in ("http:", "https"):
             absolute_form(request)    # ap_parse_uri took its host (%V), path (%U)
         request.start_time = time.time()
@@ -1402,6 +1432,7 @@ class HttpProtocol(asyncio.Protocol):
             req.expect_100 = False  # Apache clears r->expecting_100 when it sends 100
             if not self._closing:
                 self.transport.write(CONTINUE)
+                cycle.framing_out += len(CONTINUE)
 
     # ------------------------------------------------------------------
     # Answering
@@ -1668,6 +1699,7 @@ class HttpProtocol(asyncio.Protocol):
         out.append("\r\n")
         head_text = "".join(out)
         head = head_text.encode("latin-1")
+        cycle.framing_out += len(head)
         cycle.close = not keep
 
         # -- body ---------------------------------------------------------
@@ -1771,7 +1803,7 @@ class HttpProtocol(asyncio.Protocol):
         while end >= 0 and end + 4 - pos <= MAX_KEY_BYTES:
             key, replay = table.lookup(data[pos:end + 4], self._limit_line, self._limit_field,
                                        self._limit_fields)
-            if replay is None or not self._answer_again(replay, key, out):
+            if replay is None or not self._answer_again(replay, key, out, end + 4 - pos):
                 break
             pos = end + 4
             if self._parse_stopped:
@@ -1786,12 +1818,13 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write(b"".join(out))
         return data[pos:]
 
-    def _answer_again(self, replay: Replay, key, out: list[bytes] | None = None) -> bool:
-        """Answer a read that repeats a stored request, or return False to
-        parse it.  The steps of _run_queue/_send/_finish for this one case.
-        With ``out`` (pipelined answers), a kept connection's answer is
-        appended there for the caller to write; a closing one is written
-        at once, after what ``out`` holds."""
+    def _answer_again(self, replay: Replay, key, out: list[bytes] | None = None,
+                      size: int = 0) -> bool:
+        """Answer a read that repeats a stored request (*size* bytes), or
+        return False to parse it.  The steps of _run_queue/_send/_finish
+        for this one case.  With ``out`` (pipelined answers), a kept
+        connection's answer is appended there for the caller to write; a
+        closing one is written at once, after what ``out`` holds."""
         if (self._active is not None or self._queue or self._in_head or self._cur is not None
                 or self._stash or self._parse_stopped or self._paused_writing):
             return False
@@ -1821,7 +1854,8 @@ class HttpProtocol(asyncio.Protocol):
             self.transport.write(b"".join(out))
             out.clear()
         try:
-            replay.hook.served(self.client, start_us, sent, self._keepalives, keep)
+            replay.hook.served(self.client, start_us, sent, self._keepalives, keep,
+                               size, len(message))
         except Exception:
             log.exception("on_complete failed")
         if self._sb is not None:   # scoreboard hook: the whole exchange at once
@@ -1866,7 +1900,9 @@ class HttpProtocol(asyncio.Protocol):
                     if transport.is_closing():
                         raise ConnectionResetError("connection lost")
                     if chunked:
-                        transport.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+                        size = b"%x\r\n" % len(chunk)
+                        transport.writelines((size, chunk, b"\r\n"))
+                        cycle.framing_out += len(size) + 2
                     else:
                         transport.write(chunk)
                     sent += len(chunk)
@@ -1874,6 +1910,7 @@ class HttpProtocol(asyncio.Protocol):
                         await asyncio.wait_for(self.wait_drained(), self.policy.timeout)
                 if chunked and not transport.is_closing():
                     transport.write(b"0\r\n\r\n")
+                    cycle.framing_out += 5
         except (ConnectionError, asyncio.TimeoutError, TimeoutError):
             abort = True
         except Exception:
@@ -1897,6 +1934,7 @@ class HttpProtocol(asyncio.Protocol):
             req = cycle.request
             if req is not None:
                 req.keepalives = self._keepalives
+                req.bytes_out = cycle.framing_out + sent
                 req.connection_kept = not cycle.close and not abort
                 req.keep_alive_max = self._max_keepalives
             if self.on_complete is not None:

@@ -19,8 +19,9 @@ What the hook promises (the server layer implements it):
 
 * ``check() -> bytes | None``: the body to send (ignored for HEAD), or
   None when the answer no longer holds (a file changed).
-* ``served(client, start_us, sent, keepalives, keepalive)``: the request
-  was answered; log it as the handler would have.
+* ``served(client, start_us, sent, keepalives, keepalive, bytes_in,
+  bytes_out)``: the request (*bytes_in* bytes) was answered with *sent*
+  body bytes, *bytes_out* in all; log it as the handler would have.
 
 What the connection still decides per request, exactly as for a parsed
 request: keep-alive (MaxKeepAliveRequests, KeepAlive, graceful stop) and

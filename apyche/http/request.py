@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator, Callable
 
-from .response import HttpError
+from .response import HttpError, drops_connection
 
 
 class ClientDisconnected(ConnectionError):
@@ -135,6 +135,18 @@ class Request:
     keep_alive = False
     """The client's persistence intent: HTTP/1.1 without "close", or
     HTTP/1.0 with "keep-alive"."""
+    bytes_out = 0
+    """What the answer put on the wire, head and framing included (%O)."""
+    framing_in = 0
+    """The chunked body's framing bytes read (size lines, CRLFs), for %I."""
+    fields_read = True
+    """False when the line was refused: Apache read nothing after it."""
+    body_discarded = True
+    """Whether Apache would read a body nobody wants, to keep the
+    connection (not once Content-Length came with Transfer-Encoding)."""
+    head_in: int | None = None
+    """The head's size as received, when known exactly or before
+    RequestHeader edits its fields (``request_size`` counts otherwise)."""
     expect_100 = False
     scheme: str | None = None
     host_from_target: str | None = None
@@ -281,3 +293,31 @@ class Request:
             if not chunk:
                 return
             yield chunk
+
+
+def request_size(request, status: int = 200) -> int:
+    """mod_logio's %I for a parsed request answered with *status*: its
+    line, its fields as "Name: value" lines, the blank line and the body
+    bytes read.  No handler here reads a body: Apache reads one to throw
+    it away (ap_discard_request_body), except before an answer that drops
+    the connection or once the connection is known to close.  (A head
+    with other spacing or folded lines is counted as if written plainly.)"""
+    size = getattr(request, "head_in", None)
+    if not getattr(request, "method", None):
+        return size or 0            # blank lines refused before any line
+    size = request.head_in
+    if size is None:
+        size = head_size(request)
+    body = request._body
+    if body is not None and request.body_discarded and not drops_connection(status):
+        size += body.received + request.framing_in
+    return size
+
+
+def head_size(request) -> int:
+    """The request head's size as its line and fields read (see
+    ``request_size``)."""
+    size = len(request.request_line) + 2
+    if request.http_version != "0.9" and request.fields_read:
+        size += 2 + sum(len(name) + len(value) + 4 for name, value in request.headers)
+    return size

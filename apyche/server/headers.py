@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ..expr import holds
 from ..expr.regex import match_groups, pregsub
+from ..http.request import head_size
 
 
 @lru_cache(maxsize=512)
@@ -217,6 +218,8 @@ def request_header_fixups(ex, cfg, expr_context=None) -> None:
     if actions:
         run = _Pass(ex, expr_context)
         req = ex.request
+        if req.head_in is None:
+            req.head_in = head_size(req)    # %I counts the fields as received
         fields = list(req.headers)
         for a in actions:
             if _condition_holds(a, run):

@@ -171,7 +171,8 @@ class StaticReplay:
         self._record = None
         self.check = entry.check
 
-    def served(self, client, start_us: int, sent: int, keepalives: int, keepalive: bool) -> None:
+    def served(self, client, start_us: int, sent: int, keepalives: int, keepalive: bool,
+               bytes_in: int, bytes_out: int) -> None:
         loggers = self._loggers
         if loggers is None:
             loggers = self._specialise(client, start_us, sent)
@@ -181,6 +182,8 @@ class StaticReplay:
         rec.request_time_us = start_us
         rec.end_time_us = None
         rec.bytes_sent = sent
+        rec.bytes_in = bytes_in
+        rec.bytes_out = bytes_out
         rec.keepalives = keepalives
         rec.keepalive = keepalive
         for log in loggers:

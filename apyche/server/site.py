@@ -34,7 +34,7 @@ from ..config.directives.sections import known_methods
 from ..config.model import ServerConfig
 from ..config.words import getword
 from ..expr import holds
-from ..http.request import ClientDisconnected
+from ..http.request import ClientDisconnected, request_size
 from ..http.response import FileBody, HttpError, Response
 from ..http.ticks import loop_tick
 from ..logs.errorlog import ERROR, INFO, ErrorLogHandler
@@ -1228,7 +1228,8 @@ class Site:
             # only in what varies per request (StaticEntry.hook_for)
             hook.served(request.client,
                         int(request.start_time * 1e6) or time.time_ns() // 1000, bytes_sent,
-                        request.keepalives, request.connection_kept)
+                        request.keepalives, request.connection_kept,
+                        request_size(request, response.status), request.bytes_out)
             return
         logs = self.access_logs_for(ex)
         if not logs:
@@ -1275,6 +1276,8 @@ class Site:
             protocol=f"HTTP/{request.http_version}",
             status=final_status if final_status is not None else response.status,
             bytes_sent=bytes_sent, content_type=content_type,
+            bytes_in=request_size(request, response.status),
+            bytes_out=getattr(request, "bytes_out", 0),
             headers_in=_Headers(request),
             headers_out=headers_out, env=ex.env if ex else {},
             remote_ip=client[0], remote_port=client[1], local_ip=local[0],

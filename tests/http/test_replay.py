@@ -54,8 +54,9 @@ class _Hook:
         self.checks += 1
         return self.body if self.valid else None
 
-    def served(self, client, start_us, sent, keepalives, keepalive):
+    def served(self, client, start_us, sent, keepalives, keepalive, bytes_in, bytes_out):
         self.log.append((client[0], sent, keepalives, keepalive))
+        self.sizes = getattr(self, "sizes", []) + [(bytes_in, bytes_out)]
 
 
 def _same_but_date(h1, h2):
@@ -82,6 +83,13 @@ def test_repeated_bytes_skip_the_handler_and_answer_the_same(make_server):
         time.sleep(0.01)
     assert [entry[1:] for entry in handler.log] == [(12, k, True) for k in range(3, 8)]
     assert srv.wait_completed(2) and len(srv.completed) == 2
+    # mod_logio's %I and %O: the request's bytes, and the whole answer's
+    # (its head - the same length each time but for Keep-Alive's max - and
+    # its 12-byte body)
+    sizes = handler.hooks[1].sizes
+    assert {size_in for size_in, _ in sizes} == {len(get("/f"))}
+    heads = {size_out - 12 for _, size_out in sizes}
+    assert len(heads) == 1 and heads.pop() > 100
 
 
 def test_other_bytes_go_to_the_handler(make_server):
