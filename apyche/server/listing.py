@@ -66,8 +66,9 @@ class DirectoryLister:
                        else replace(e, status=403) for e in entries]
         srv = ex.settings
         sig_mode = cfg.get("ServerSignature") or "off"
+        name, port = self._site.server_name_port(ex)
         sig = "" if sig_mode == "off" else errorpages.signature(
-            sig_mode, banner=self._site.banner, server_name=srv.server_name, port=srv.port,
+            sig_mode, banner=self._site.banner, server_name=name, port=port,
             server_admin=srv.admin, prefix="")
         header = self._included(cfg, base, aicfg, "header")
         readme = self._included(cfg, base, aicfg, "readme")

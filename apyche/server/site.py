@@ -324,12 +324,19 @@ class Site:
         if not docroot.startswith("/"):
             docroot = os.path.join(self.config.server_root, docroot)
         docroot = os.path.normpath(docroot)
-        # r->server->port: ServerName's port; without one, ap_default_port's
-        # 80 - not the <VirtualHost> address's (asked of Apache 2.4.71: %p)
-        port = 80
-        name_value = (vscope.get("ServerName") if vscope else None) or main.get("ServerName")
-        if getattr(name_value, "port", 0):
-            port = name_value.port
+        # r->server->port (0 meaning ap_default_port's 80): a ServerName's
+        # port, 0 for a ServerName without one; a <VirtualHost> without a
+        # ServerName has its first address's port (ap_parse_vhost_addrs),
+        # else the main server's (asked of Apache 2.4.71: %p, Location,
+        # the signature)
+        main_name = main.get("ServerName")
+        port = getattr(main_name, "port", 0) or 80
+        if vscope is not None:
+            vhost_name = vscope.get("ServerName")
+            if vhost_name is not None:
+                port = getattr(vhost_name, "port", 0) or 80
+            elif view.vhost.addresses and view.vhost.addresses[0].port:
+                port = view.vhost.addresses[0].port
         aliases = alias_table(main.settings, vscope.settings if vscope else ())
         return ServerSettings(
             docroot=docroot.rstrip("/"), aliases=aliases, server_name=view.name,
@@ -981,23 +988,37 @@ class Site:
         return self.plans.plan_for(cfg).ext_map
 
     # -- responses -------------------------------------------------------------------
-    def _self_url(self, ex: Exchange, path: str) -> str:
-        """``ap_construct_url``: scheme://host[:port]path.  UseCanonicalName
-        Off (the default): the Host the client sent; On: ServerName and the
-        server's port; DNS: the local address's name."""
+    def server_name_port(self, ex: Exchange) -> tuple[str, int]:
+        """ap_get_server_name and ap_get_server_port, which self-referential
+        URLs and the signature use.  UseCanonicalName Off (the default):
+        the host the client asked for; DNS: the local address's name; On:
+        ServerName.  The port: On, the server's; else the one the client
+        gave with the host, or the server's (UseCanonicalPhysicalPort
+        Off)."""
         req = ex.request
         srv = ex.settings
         mode = str((ex.config.get("UseCanonicalName") if ex.config is not None else None)
                    or "off").lower()
-        host = req.get("Host") if mode == "off" else None
+        if mode == "on":
+            return srv.server_name, srv.port
         if mode == "dns":
-            local = (req.server or ("127.0.0.1", 80))
+            local = req.server or ("127.0.0.1", 80)
             name = self.hosts.cached_reverse(local[0])
-            host = name if isinstance(name, str) else local[0]
-            host = host if local[1] == 80 else f"{host}:{local[1]}"
-        if not host:
-            host = srv.server_name if srv.port == 80 else f"{srv.server_name}:{srv.port}"
-        return f"http://{host}{path}"
+            name = name if isinstance(name, str) else local[0]
+        else:
+            name = _canonical_name(req, ex) or srv.server_name
+        given = None
+        if not ex.no_hostname:
+            given = _host_port(getattr(req, "host_from_target", None) or req.get("Host"))
+        return name, given or srv.port
+
+    def _self_url(self, ex: Exchange, path: str) -> str:
+        """``ap_construct_url``: scheme://host[:port]path, the port left out
+        when it is 80."""
+        name, port = self.server_name_port(ex)
+        if ":" in name and not name.startswith("["):
+            name = f"[{name}]"      # an IPv6 literal (ap_get_server_name_for_url)
+        return f"http://{name}{path}" if port == 80 else f"http://{name}:{port}{path}"
 
     def redirect(self, ex: Exchange, status: int, location: str | None) -> Response:
         if location is not None and not _is_absolute(location):
@@ -1067,9 +1088,9 @@ class Site:
             sig_mode = ex.view.get("ServerSignature") or "off"
         sig = ""
         if srv is not None and sig_mode != "off":
-            sig = errorpages.signature(sig_mode, banner=self.banner,
-                                       server_name=srv.server_name, port=srv.port,
-                                       server_admin=srv.admin)
+            name, port = self.server_name_port(ex)
+            sig = errorpages.signature(sig_mode, banner=self.banner, server_name=name,
+                                       port=port, server_admin=srv.admin)
         location = next((v for k, v in headers if k == "Location"), None)
         if req.method == "HEAD":
             # Apache builds no error body for HEAD, so no Content-Length.
@@ -1329,6 +1350,16 @@ def _with_vary(headers: list[tuple[str, str]], names: list[str]) -> list[tuple[s
     return rest + [("Vary", ",".join(merged))]
 
 
+def _host_port(host: str | None) -> int | None:
+    """The port a Host value (or an absolute target's authority) names."""
+    if not host:
+        return None
+    if host.startswith("["):
+        host = host[host.find("]") + 1:]
+    _, colon, port = host.rpartition(":")
+    return int(port) if colon and port.isdigit() and port.isascii() else None
+
+
 def _canonical_name(request, ex: Exchange | None) -> str | None:
     """ap_get_server_name for %V: with UseCanonicalName Off (the default)
     the request's host name as fix_hostname leaves it (lower case, no port,
@@ -1343,7 +1374,7 @@ def _canonical_name(request, ex: Exchange | None) -> str | None:
     if not host:
         return None
     if host.startswith("["):
-        name = host[:host.find("]") + 1]
+        name = host[1:host.find("]")]     # fix_hostname keeps no brackets
     else:
         name = host.rsplit(":", 1)[0]
     name = name.lower()

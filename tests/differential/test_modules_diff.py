@@ -231,6 +231,9 @@ ScriptAliasMatch "^/sam/(.*)" "@DOCROOT@/cgi/$1"
     EnableMMAP Off
 </Directory>
 
+<Directory @DOCROOT@/sig>
+    ServerSignature On
+</Directory>
 <Directory @DOCROOT@/sei>
     Header always set X-Vars "A=%{{A}}e B=%{{B}}e C=%{{C}}e D=%{{D}}e E=%{{E}}e F=%{{F}}e"
 </Directory>
@@ -305,6 +308,7 @@ FILES = {"hdr/f.txt": b"hello\n", "hdr/unsetenv/f.txt": b"sub\n", "hdr/always/f.
          "lookup/f.txt": b"h\n", "lookup/double/f.txt": b"h\n", "cgi/t.sh": b"#!/bin/sh\n",
          "cgi/plain.txt": b"p\n",
          **{f"sei/{d}/f.txt": b"s\n" for d in ("cap", "neg", "stale", "two", "lit", "fields")},
+         "sig/f.txt": b"s\n",
          **{f"{way}/big.bin": BIG for way in ("sf", "mm", "rd")}}
 
 ECHO = {"X-Echo-One": "e1", "X-Echo-Gone": "g", "X-Echo-App": "base"}
@@ -394,6 +398,12 @@ CASES = [
     C("setenvif-field-name-regex", "GET", "/sei/fields/f.txt",
       {"X-Tab": "one", "X-Tc": "two", "X-U": "u1"}),
     C("setenvif-missing-field", "GET", "/sei/fields/f.txt"),
+    # self-referential URLs and the signature: the client's host as
+    # fix_hostname leaves it, the port it gave, else the server's
+    C("slash-redirect-host-port", "GET", "/sei", {"Host": "Other.Test.:81"}),
+    C("slash-redirect-host", "GET", "/sei", {"Host": "Other.Test"}),
+    C("signature-host-port", "GET", "/sig/nope", {"Host": "LocalHost:1234"}),
+    C("signature-vhost-port", "GET", "/sig/nope", {"Host": "second.test"}, port=2),
     # before the walks (Host early.test)
     C("translate-redirect-location-headers", "GET", "/bs/qq", {"Host": "early.test"}, port=2),
     C("bad-uri-server-settings", "GET", "/%zz", {"Host": "early.test"}, port=2),

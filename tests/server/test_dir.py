@@ -201,3 +201,38 @@ def test_without_mod_dir_and_mod_autoindex_a_directory_is_404(make_site):
     assert site.get("/both/index.html").status == 200
     assert "AH00129: Attempt to serve directory" in site.wait_error("AH00129")
 
+
+
+# The port of self-referential URLs (ap_get_server_port, UseCanonicalName
+# Off): the one the client gave with Host, else r->server->port - a
+# ServerName's port (none: 80), and for a <VirtualHost> without a
+# ServerName its address's port.  The host is the client's, as
+# fix_hostname leaves it.  Each was asked of Apache 2.4.71.
+VHOST_CONF = """\
+<Directory @DOCROOT@>
+    Require all granted
+    ServerSignature On
+</Directory>
+<VirtualHost 127.0.0.1:@PORT@>
+    DocumentRoot @DOCROOT@
+</VirtualHost>
+"""
+
+
+def test_slash_redirect_port_of_a_vhost_without_servername(make_site):
+    site = make_site(VHOST_CONF, {"sub/index.html": "sub\n"})
+    r = site.get("/sub", host="LocalHost.")
+    assert r.status == 301
+    assert r.get("Location") == f"http://localhost:{site.port}/sub/"
+    page = site.get("/nope", host="localhost").body
+    assert f"Server at localhost Port {site.port}</address>".encode() in page
+
+
+def test_slash_redirect_port_of_a_servername_without_one(make_site):
+    site = make_site(VHOST_CONF.replace("    DocumentRoot", "    ServerName localhost\n"
+                                                         "    DocumentRoot"),
+                     {"sub/index.html": "sub\n"})
+    assert site.get("/sub", host="localhost").get("Location") == "http://localhost/sub/"
+    assert site.get("/sub", host="other.test:81").get("Location") == "http://other.test:81/sub/"
+    page = site.get("/nope", host="other.test:81").body
+    assert b"Server at other.test Port 81</address>" in page
