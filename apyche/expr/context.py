@@ -14,8 +14,9 @@ Two attributes are written by evaluation:
   against a regex with capture groups (a list of 10 strings, "" for an
   unset group), set to False by such a match failing (Apache's
   ``re_source`` is then NULL: mod_setenvif sets its values as written),
-  untouched by a regex without groups.  ``Expr.evaluate`` starts from ``captures=None`` (as
-  ap_expr_exec does) unless asked to keep the caller's.
+  untouched by a regex without groups.  ``Expr.evaluate`` starts from
+  ``captures=None`` (as ap_expr_exec does) unless asked to keep the
+  caller's.
 * ``vary`` - request header names the expression read through
   %{HTTP_*} variables or req()/http(), for the caller to add to the Vary
   response header (Apache leaves "Host" out); None to not collect.

@@ -193,6 +193,11 @@ LIMIT_BLANK_LINES = 10
 # A request-target Apache takes whole (visible ASCII and octets >= 0x80)
 # that llhttp refused.
 _RAW_TARGET_OK = re.compile(rb"[\x21-\x7e\x80-\xff]+")
+# Targets Apache does not refuse as soon as it has the line: a path, or
+# an http(s) absolute form (the scheme in any case).
+_TARGET_FORMS = (b"/", b"http:", b"https:")
+# A refused line's protocol, and the fields before a faulty one (as
+# Apache's reader took them, for the log).
 _PROTOCOL = re.compile(rb"HTTP/([0-9]\.[0-9])\r?\Z")
 _FIELD_LINE = re.compile(rb"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\Z")
 
@@ -207,9 +212,7 @@ def _fields_before_fault(message: bytes) -> list[tuple[bytes, bytes]]:
             break
         fields.append((m.group(1), m.group(2)))
     return fields
-# Targets Apache does not refuse as soon as it has the line: a path, or
-# an http(s) absolute form (the scheme in any case).
-_TARGET_FORMS = (b"/", b"http:", b"https:")
+
 
 def _uvloop_types() -> frozenset:
     try:

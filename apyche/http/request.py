@@ -305,7 +305,6 @@ def request_size(request, status: int = 200) -> int:
     size = getattr(request, "head_in", None)
     if not getattr(request, "method", None):
         return size or 0            # blank lines refused before any line
-    size = request.head_in
     if size is None:
         size = head_size(request)
     body = request._body
