@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from .. import __version__
 
-_FORMAT = 1
+_FORMAT = 2   # bumped when a pickled model class changes shape
 _memory: dict[str, tuple[tuple, Any]] = {}
 
 

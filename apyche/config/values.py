@@ -856,6 +856,11 @@ class SetEnvIfRule:
     icase: bool
     features: tuple[tuple[str, str], ...]
     expr: bool = False
+    # the text of a pattern without regex metacharacters (``pattern``:
+    # matched as a substring, its values set as written), else None
+    literal: str | None = None
+    # the attribute is a regex on the request's field names (``pnamereg``)
+    names_regex: bool = False
 
 
 @dataclass(frozen=True, slots=True)

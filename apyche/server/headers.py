@@ -47,14 +47,12 @@ _SPECIAL = {"remote_addr", "remote_host", "server_addr", "request_method",
             "request_protocol", "request_uri"}
 
 
-_HEADER_NAME = re.compile(r"^[-A-Za-z0-9_]*$")
-
-
-def _subject(attribute: str, ex, icase: bool) -> str | None:
+def _subject(rule, ex) -> str | None:
     """What a SetEnvIf rule matches: a special attribute, or the request
     field (else the variable) of that name.  A name with other characters
     than letters, digits, - and _ is a regex on the field names: the last
     field it matches gives the value."""
+    attribute = rule.attribute
     req = ex.request
     low = attribute.lower()
     if low in _SPECIAL:
@@ -67,11 +65,8 @@ def _subject(attribute: str, ex, icase: bool) -> str | None:
         if low == "request_protocol":
             return f"HTTP/{req.http_version}"
         return ex.uri
-    if not _HEADER_NAME.match(attribute):
-        try:
-            names = _regex(attribute, icase)
-        except Exception:
-            return None
+    if rule.names_regex:
+        names = _regex(attribute, bool(rule.icase))
         value = None
         for name, field in req.headers:
             if names.search(name):
@@ -81,15 +76,6 @@ def _subject(attribute: str, ex, icase: bool) -> str | None:
     if value is None and attribute in ex.env:
         return ex.env[attribute]
     return value
-
-
-@lru_cache(maxsize=512)
-def _literal(pattern: str) -> str | None:
-    """The text a SetEnvIf pattern without regex metacharacters stands for
-    (mod_setenvif matches it as a substring and sets its values as
-    written), or None for a regex."""
-    from ..config.directives.setenvif import non_regex_pattern
-    return non_regex_pattern(pattern)
 
 
 def _expand(value: str, match: re.Match[str]) -> str:
@@ -135,10 +121,10 @@ def setenvif_env(ex, rules, expr_context=None) -> None:
             continue
         if rule.attribute is None:
             continue
-        subject = _subject(rule.attribute, ex, bool(rule.icase))
+        subject = _subject(rule, ex)
         if subject is None:
             subject = ""        # an absent field matches as "" (so ^$ works)
-        literal = _literal(rule.pattern)
+        literal = rule.literal
         if literal is not None:
             found = (literal.lower() in subject.lower()) if rule.icase else literal in subject
             if found:

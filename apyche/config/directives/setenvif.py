@@ -61,12 +61,14 @@ def _core(cmd: Cmd, fname: str, args: str, pos: int, icase: bool):
     regex, pos = getword(args, pos)
     if not regex:
         raise DirectiveError(f"Missing regular expression for {cmd.name}")
-    if non_regex_pattern(regex) is None and compile_regex(regex, icase) is None:
+    literal = non_regex_pattern(regex)
+    if literal is None and compile_regex(regex, icase) is None:
         raise DirectiveError(f"{cmd.name} regex could not be compiled.")
-    if (fname.lower() not in SPECIAL and not _HEADER_NAME.match(fname)
-            and compile_regex(fname, icase) is None):
+    names_regex = fname.lower() not in SPECIAL and not _HEADER_NAME.match(fname)
+    if names_regex and compile_regex(fname, icase) is None:
         raise DirectiveError(f"{cmd.name}Header name regex could not be compiled.")
-    return SetEnvIfRule(fname, regex, icase, _envvars(cmd, args, pos))
+    return SetEnvIfRule(fname, regex, icase, _envvars(cmd, args, pos), literal=literal,
+                        names_regex=names_regex)
 
 
 def _setenvif(icase: bool):
